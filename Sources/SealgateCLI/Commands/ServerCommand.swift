@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Vault
+
+struct ServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server", abstract: "Register upstream MCP server definitions.",
+        subcommands: [Add.self, List.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a stdio (--command) or HTTP (--url) server; ${NAME} in args, env, URL and headers is "
+                + "resolved from the vault.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The server slug: lowercase letters, digits, '-' (no '__').") var slug: String
+        @Option(help: "The program to start (stdio).") var command: String?
+        @Option(name: .customLong("arg"), help: "An argument for the program (repeatable).") var args: [String] = []
+        @Option(help: "The upstream URL (Streamable HTTP or SSE).") var url: String?
+        @Option(name: .customLong("env"), help: "K=V for the server's environment (repeatable).") var env: [String] = []
+        @Option(name: .customLong("header"), help: "'Name: value' for HTTP requests (repeatable).")
+        var headers: [String] = []
+        @Flag(help: "Install in every workspace.") var defaultEnabled = false
+        @Flag(help: "One upstream session serves all gateway sessions.") var shared = false
+
+        func validate() throws {
+            guard (command == nil) != (url == nil) else {
+                throw ValidationError("give exactly one of --command (stdio) or --url (HTTP)")
+            }
+            if url != nil && !args.isEmpty { throw ValidationError("--arg goes with --command, not --url") }
+            if command != nil && !headers.isEmpty { throw ValidationError("--header goes with --url, not --command") }
+        }
+
+        func run() throws {
+            let environment = try env.map { pair throws(VaultError) -> ServerDefinition.EnvironmentEntry in
+                guard let eq = pair.firstIndex(of: "=") else {
+                    throw VaultError(.invalidInput, "--env '\(pair.prefix(80))' has no '='", remedy: "write K=V")
+                }
+                return .init(name: String(pair[..<eq]), value: String(pair[pair.index(after: eq)...]))
+            }
+            let headerList = try headers.map { line throws(VaultError) -> ServerDefinition.Header in
+                guard let colon = line.firstIndex(of: ":") else {
+                    throw VaultError(.invalidInput, "--header '\(line.prefix(80))' has no ':'", remedy: "write 'Name: value'")
+                }
+                return .init(
+                    name: line[..<colon].trimmingCharacters(in: .whitespaces),
+                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            let transport: ServerDefinition.Transport =
+                if let command { .stdio(command: command, args: args) } else { .http(url: url!, headers: headerList) }
+            let server = ServerDefinition(
+                slug: slug, transport: transport, environment: environment, defaultEnabled: defaultEnabled,
+                shared: shared)
+            try global.openVault().addServer(server)
+            Output.line("Added server \(slug)" + (defaultEnabled ? " (default-enabled in every workspace)" : ""))
+            let references = server.secretReferences
+            if !references.isEmpty {
+                Output.line("It refers to: \(references.joined(separator: ", ")); set them with "
+                    + "`sealgate secrets set \(slug) NAME --workspace WS`")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List server definitions.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let servers = try global.openVault().servers()
+            if json {
+                try Output.json(servers.map(ServerJSON.init))
+                return
+            }
+            Output.table(
+                ["SLUG", "TRANSPORT", "TARGET", "FLAGS"],
+                servers.map { ServerJSON($0) }.map { [$0.slug, $0.transport, $0.target, $0.flags] },
+                empty: "No servers yet: run `sealgate server add SLUG --command CMD` or `--url URL`.")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a definition and uninstall it everywhere (its secrets are kept).")
+        @OptionGroup var global: GlobalOptions
+        @Argument var slug: String
+
+        func run() throws {
+            try global.openVault().removeServer(slug)
+            Output.line("Removed server \(slug).")
+        }
+    }
+}
+
+struct ServerJSON: Encodable {
+    let slug: String
+    let transport: String
+    let command: String?
+    let args: [String]?
+    let url: String?
+    let headers: [String]?
+    let env: [String]
+    let defaultEnabled: Bool
+    let shared: Bool
+
+    init(_ server: ServerDefinition) {
+        slug = server.slug
+        switch server.transport {
+        case .stdio(let command, let args):
+            (transport, self.command, self.args, url, headers) = ("stdio", command, args, nil, nil)
+        case .http(let url, let headers):
+            (transport, command, args, self.url) = ("http", nil, nil, url)
+            self.headers = headers.map { "\($0.name): \($0.value)" }
+        }
+        env = server.environment.map { "\($0.name)=\($0.value)" }
+        defaultEnabled = server.defaultEnabled
+        shared = server.shared
+    }
+
+    var target: String { command.map { ([$0] + (args ?? [])).joined(separator: " ") } ?? url ?? "" }
+    var flags: String {
+        [defaultEnabled ? "default-enabled" : nil, shared ? "shared" : nil].compactMap { $0 }.joined(separator: ",")
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Vault
+
+/// `sealgate`: the vault, the broker and the gateway behind one command.
+struct Sealgate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sealgate",
+        abstract: "A sealed secrets vault and credential broker for MCP workspaces.",
+        subcommands: [
+            InitCommand.self, WorkspaceCommand.self, ServerCommand.self, MCPCommand.self, SecretsCommand.self,
+            FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self,
+        ])
+
+    @OptionGroup var global: GlobalOptions
+}
+
+/// The entry point: hardens the process, runs the command, and turns every error into `error: …` and an exit code.
+@main
+enum SealgateMain {
+    static func main() {
+        ProcessHardening.apply()
+        do {
+            var command = try Sealgate.parseAsRoot()
+            try command.run()
+        } catch let error as VaultError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(ExitStatus.code(for: error.code))
+        } catch {
+            let code = Sealgate.exitCode(for: error)
+            let message = Sealgate.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { Output.line(message) }
+                exit(0)
+            }
+            if !message.isEmpty {
+                let text = message.hasPrefix("Error: ") ? "error: " + message.dropFirst(7) : "error: " + message
+                FileHandle.standardError.write(Data((text + "\n").utf8))
+            }
+            exit(code.rawValue)
+        }
+    }
+}
+
+/// The exit codes of the contract: 64 usage, 3 not found, 4 refused, 5 integrity, 1 anything else.
+enum ExitStatus {
+    static func code(for code: VaultError.Code) -> Int32 {
+        switch code {
+        case .invalidInput: 64
+        case .notFound: 3
+        case .refused: 4
+        case .integrity: 5
+        case .internalFailure: 1
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Vault
+
+/// Writing to the terminal: tables, JSON, warnings, and the one place a token's bytes are written out.
+enum Output {
+    static func line(_ text: String = "") {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func warning(_ text: String) {
+        FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+    }
+
+    /// Writes `label` and the token's bytes straight from guarded memory to stdout.
+    static func token(_ label: String, _ token: SecretValue) {
+        FileHandle.standardOutput.write(Data(label.utf8))
+        token.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// Left-aligned columns separated by two spaces; `rows` may be empty (then `empty` is printed).
+    static func table(_ header: [String], _ rows: [[String]], empty: String) {
+        guard !rows.isEmpty else {
+            line(empty)
+            return
+        }
+        let widths = header.indices.map { column in
+            ([header] + rows).map { $0[column].count }.max() ?? 0
+        }
+        for row in [header] + rows {
+            let cells = row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }
+            line(cells.joined(separator: "  "))
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        line(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// `2026-11-21T05:12:00Z`, or `-` when absent.
+    static func time(_ seconds: Int64?) -> String {
+        guard let seconds else { return "-" }
+        return Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
+    }
+}

@@ -1,0 +1,99 @@
+/// A registry entry: how to reach one upstream MCP server. Holds `${NAME}` references, never secret values.
+public struct ServerDefinition: Sendable, Equatable {
+    /// How the broker talks to the server.
+    public enum Transport: Sendable, Equatable {
+        /// A child process speaking MCP on stdin/stdout.
+        case stdio(command: String, args: [String])
+        /// A Streamable HTTP or legacy SSE endpoint.
+        case http(url: String, headers: [Header])
+    }
+
+    /// One HTTP header, order kept as the user gave it.
+    public struct Header: Sendable, Equatable {
+        public let name: String
+        public let value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// One environment variable, order kept as the user gave it.
+    public struct EnvironmentEntry: Sendable, Equatable {
+        public let name: String
+        public let value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public let slug: String
+    public let transport: Transport
+    public let environment: [EnvironmentEntry]
+    /// Installed in every workspace without `mcp install`.
+    public let defaultEnabled: Bool
+    /// One upstream session serves every gateway session, instead of one each.
+    public let shared: Bool
+
+    public init(
+        slug: String, transport: Transport, environment: [EnvironmentEntry] = [], defaultEnabled: Bool = false,
+        shared: Bool = false
+    ) {
+        self.slug = slug
+        self.transport = transport
+        self.environment = environment
+        self.defaultEnabled = defaultEnabled
+        self.shared = shared
+    }
+
+    /// Every `${NAME}` this definition refers to, without duplicates, in order.
+    public var secretReferences: [String] {
+        var strings = environment.map(\.value)
+        switch transport {
+        case .stdio(let command, let args): strings += [command] + args
+        case .http(let url, let headers): strings += [url] + headers.map(\.value)
+        }
+        var seen = Set<String>()
+        return strings.flatMap(\.secretReferences).filter { seen.insert($0).inserted }
+    }
+
+    /// Checks everything a user could have typed wrong, with a message naming the culprit.
+    public func validate() throws(VaultError) {
+        try Slug.validate(slug, what: "server slug")
+        guard !slug.contains("__") else {
+            throw VaultError(
+                .invalidInput, "invalid server slug '\(slug)': '__' separates server and tool names",
+                remedy: "use single dashes instead")
+        }
+        switch transport {
+        case .stdio(let command, _):
+            guard !command.isEmpty else {
+                throw VaultError(.invalidInput, "the server command is empty", remedy: "pass --command PROGRAM")
+            }
+        case .http(let url, let headers):
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw VaultError(
+                    .invalidInput, "invalid server URL '\(url.prefix(200))'",
+                    remedy: "give an http:// or https:// URL")
+            }
+            for header in headers where !isToken(header.name) {
+                throw VaultError(
+                    .invalidInput, "invalid header name '\(header.name.prefix(80))'",
+                    remedy: "write headers as 'Name: value'")
+            }
+        }
+        for entry in environment {
+            try Slug.validateVariableName(entry.name, what: "environment variable name")
+        }
+        for reference in secretReferences where !Slug.isVariableName(reference) {
+            throw VaultError(
+                .invalidInput, "invalid secret reference '${\(reference.prefix(80))}'",
+                remedy: "references look like ${GITHUB_TOKEN}: letters, digits and '_'")
+        }
+    }
+
+    private func isToken(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }
+    }
+}

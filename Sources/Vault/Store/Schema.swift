@@ -1,0 +1,109 @@
+import GRDB
+
+/// The vault schema, migrated forward only. Constraints live here, not in Swift.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY NOT NULL) STRICT;
+                    CREATE TABLE workspaces (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        slug TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL,
+                        dek_term INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE TABLE data_keys (
+                        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                        term INTEGER NOT NULL,
+                        sealed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (workspace_id, term)
+                    ) STRICT;
+                    CREATE TABLE servers (
+                        slug TEXT PRIMARY KEY,
+                        transport TEXT NOT NULL CHECK (transport IN ('stdio', 'http')),
+                        command TEXT,
+                        args TEXT NOT NULL DEFAULT '[]',
+                        url TEXT,
+                        headers TEXT NOT NULL DEFAULT '[]',
+                        env TEXT NOT NULL DEFAULT '[]',
+                        default_enabled INTEGER NOT NULL DEFAULT 0,
+                        shared INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL,
+                        CHECK ((transport = 'stdio') = (command IS NOT NULL)),
+                        CHECK ((transport = 'http') = (url IS NOT NULL))
+                    ) STRICT;
+                    CREATE TABLE installations (
+                        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                        server TEXT NOT NULL REFERENCES servers(slug) ON DELETE CASCADE,
+                        installed_at INTEGER NOT NULL,
+                        PRIMARY KEY (workspace_id, server)
+                    ) STRICT;
+                    CREATE TABLE secrets (
+                        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                        server TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        current_version INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (workspace_id, server, name)
+                    ) STRICT;
+                    CREATE TABLE secret_versions (
+                        workspace_id INTEGER NOT NULL,
+                        server TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL CHECK (version >= 1),
+                        sealed BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        created_by TEXT NOT NULL,
+                        rolled_back_from INTEGER,
+                        PRIMARY KEY (workspace_id, server, name, version),
+                        FOREIGN KEY (workspace_id, server, name) REFERENCES secrets ON DELETE CASCADE
+                    ) STRICT;
+                    CREATE TABLE tokens (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL CHECK (kind IN ('workspace', 'client')),
+                        workspace_id INTEGER REFERENCES workspaces(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        hash BLOB NOT NULL UNIQUE,
+                        featuresets TEXT NOT NULL DEFAULT '[]',
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER,
+                        revoked_at INTEGER,
+                        last_used_at INTEGER,
+                        CHECK ((kind = 'workspace') = (workspace_id IS NOT NULL))
+                    ) STRICT;
+                    CREATE UNIQUE INDEX tokens_workspace_name ON tokens(workspace_id, name) WHERE kind = 'workspace';
+                    CREATE UNIQUE INDEX tokens_client_name ON tokens(name) WHERE kind = 'client';
+                    CREATE TABLE grants (
+                        token_id INTEGER NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+                        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                        featuresets TEXT NOT NULL,
+                        granted_at INTEGER NOT NULL,
+                        PRIMARY KEY (token_id, workspace_id)
+                    ) STRICT;
+                    CREATE TABLE featuresets (
+                        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        allow TEXT NOT NULL,
+                        deny TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (workspace_id, name)
+                    ) STRICT;
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        event TEXT NOT NULL,
+                        workspace TEXT,
+                        target TEXT,
+                        detail TEXT,
+                        hash BLOB NOT NULL
+                    ) STRICT;
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,38 @@
+import CSodium
+
+/// `mwt_` bearer tokens: 32 random bytes, base64url without padding, stored only as a keyed BLAKE2b hash.
+enum AccessToken {
+    static let prefix = "mwt_"
+    static let randomCount = 32
+
+    /// A fresh token in guarded memory.
+    static func generate() -> SecretValue {
+        let raw = SecureBytes.random(count: randomCount)
+        let encodedMax = sodium_base64_ENCODED_LEN(randomCount, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+        let text = SecureBytes(count: prefix.utf8.count + encodedMax)
+        text.withUnsafeMutableBytes { out in
+            out.copyBytes(from: prefix.utf8)
+            raw.withUnsafeBytes { rawBytes in
+                _ = sodium_bin2base64(
+                    (out.baseAddress! + prefix.utf8.count).assumingMemoryBound(to: CChar.self), encodedMax,
+                    rawBytes.baseAddress!.assumingMemoryBound(to: UInt8.self), randomCount,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+            }
+        }
+        text.truncate(to: prefix.utf8.count + encodedMax - 1)  // drop the C string terminator
+        return SecretValue(storage: text)
+    }
+
+    /// The keyed hash stored in place of the token.
+    static func hash(_ token: SecretValue, key: SecureBytes) -> [UInt8] {
+        token.withUnsafeBytes { Sodium.keyedHash($0, key: key) }
+    }
+
+    static func looksValid(_ token: SecretValue) -> Bool {
+        token.withUnsafeBytes { $0.count == 47 && $0.starts(with: prefix.utf8) }
+    }
+}
+
+private func sodium_base64_ENCODED_LEN(_ binCount: Int, _ variant: Int32) -> Int {
+    sodium_base64_encoded_len(binCount, variant)
+}
