@@ -34,7 +34,15 @@ let package = Package(
             path: "Sources/SealgateCLI"
         ),
 
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "CSodium"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["Vault"]),
+        .testTarget(
+            name: "VaultTests",
+            dependencies: ["Vault", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"]
+        ),
+        // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["sealgate", "Vault", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )

@@ -13,7 +13,7 @@ public final class SecretVault {
     public let actor: String
     let store: VaultStore
     var keyring: Keyring
-    let clock: @Sendable () -> Int64
+    var clock: @Sendable () -> Int64
 
     init(home: VaultHome, store: VaultStore, keyring: Keyring, actor: String, clock: @escaping @Sendable () -> Int64) {
         self.home = home
