@@ -18,7 +18,10 @@ extension SecretVault {
             let id = try tx.insertToken(
                 kind: .workspace, workspaceID: ws.id, name: name, hash: hash, featureSets: featureSets,
                 expiresAt: ttl.map { now + $0 }, now: now)
-            return (try tx.tokens(where: "t.id = ?", [id])[0], AuditEvent(event: "token.create", workspace: ws.slug, target: name))
+            return (
+                try tx.tokens(where: "t.id = ?", [id])[0],
+                AuditEvent(event: "token.create", workspace: ws.slug, target: name)
+            )
         }
         return IssuedToken(info: info, token: token)
     }
@@ -96,7 +99,8 @@ extension SecretVault {
             let sets = featureSets.isEmpty ? [FeatureSet.allName] : featureSets
             try Self.requireFeatureSets(sets, in: ws, tx)
             try tx.upsertGrant(tokenID: token.id, workspaceID: ws.id, featureSets: sets, now: now)
-            return AuditEvent(event: "client.grant", workspace: ws.slug, target: client, detail: sets.joined(separator: ","))
+            return AuditEvent(
+                event: "client.grant", workspace: ws.slug, target: client, detail: sets.joined(separator: ","))
         }
     }
 
@@ -114,7 +118,9 @@ extension SecretVault {
 
     public func clients() throws(VaultError) -> [ClientInfo] {
         try read { tx in
-            try tx.tokens(where: "t.kind = 'client'").map { ClientInfo(token: $0, grants: try tx.grants(tokenID: $0.id)) }
+            try tx.tokens(where: "t.kind = 'client'").map {
+                ClientInfo(token: $0, grants: try tx.grants(tokenID: $0.id))
+            }
         }
     }
 

@@ -47,7 +47,9 @@ extension SecretVault {
             for row in try tx.allDataKeys() {
                 let ad = AssociatedData.dataKey(workspaceID: row.workspaceID, term: row.term)
                 let blob = try SealedBlob(parsing: row.sealed, what: "a workspace data key")
-                guard blob.keyTerm == oldTerm else { throw VaultError.integrity("a workspace data key (wrong key term)") }
+                guard blob.keyTerm == oldTerm else {
+                    throw VaultError.integrity("a workspace data key (wrong key term)")
+                }
                 let dataKey = try blob.open(key: oldKEK, associatedData: ad, what: "a workspace data key")
                 let resealed = dataKey.withUnsafeBytes {
                     SealedBlob.seal($0, key: newKEK, keyTerm: newTerm, associatedData: ad)
@@ -85,12 +87,14 @@ extension SecretVault {
             for row in try tx.allSecretVersions(workspaceID: ws.id) {
                 let plaintext = try openSecret(
                     row.sealed, workspace: ws, server: row.server, name: row.name, version: row.version, in: tx)
-                let ad = AssociatedData.secret(workspaceID: ws.id, server: row.server, name: row.name, version: row.version)
+                let ad = AssociatedData.secret(
+                    workspaceID: ws.id, server: row.server, name: row.name, version: row.version)
                 let resealed = plaintext.withUnsafeBytes {
                     SealedBlob.seal($0, key: newKey, keyTerm: newTerm, associatedData: ad)
                 }
                 try tx.replaceSealedSecret(
-                    workspaceID: ws.id, server: row.server, name: row.name, version: row.version, sealed: resealed.bytes)
+                    workspaceID: ws.id, server: row.server, name: row.name, version: row.version, sealed: resealed.bytes
+                )
                 count += 1
             }
             try tx.setDataKeyTerm(workspaceID: ws.id, term: newTerm)

@@ -19,7 +19,10 @@ extension SecretVault {
             try tx.insertSecretVersion(
                 workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
                 rolledBackFrom: nil, keep: Self.keptVersions, now: now)
-            return (version, AuditEvent(event: "secret.set", workspace: ws.slug, target: "\(server)/\(name)", detail: "v\(version)"))
+            return (
+                version,
+                AuditEvent(event: "secret.set", workspace: ws.slug, target: "\(server)/\(name)", detail: "v\(version)")
+            )
         }
     }
 
@@ -111,7 +114,9 @@ extension SecretVault {
         }
     }
 
-    static func resolveSecret(_ ws: WorkspaceInfo, _ server: String, _ name: String, in tx: VaultTransaction) throws -> Int64 {
+    static func resolveSecret(_ ws: WorkspaceInfo, _ server: String, _ name: String, in tx: VaultTransaction) throws
+        -> Int64
+    {
         guard let version = try tx.currentSecretVersion(workspaceID: ws.id, server: server, name: name) else {
             throw VaultError(
                 .notFound, "no secret \(server)/\(name) in workspace '\(ws.slug)'",

@@ -48,7 +48,8 @@ extension SecretVault {
                     remedy: "nothing to do")
             }
             guard try tx.install(server: slug, workspaceID: ws.id, now: now) else {
-                throw VaultError(.refused, "server '\(slug)' is already installed in '\(ws.slug)'", remedy: "nothing to do")
+                throw VaultError(
+                    .refused, "server '\(slug)' is already installed in '\(ws.slug)'", remedy: "nothing to do")
             }
             return AuditEvent(event: "mcp.install", workspace: ws.slug, target: slug)
         }

@@ -49,7 +49,8 @@ extension SecretVault {
             guard let active = try tx.activeWorkspace() else {
                 throw VaultError(
                     .notFound, "no active workspace",
-                    remedy: "pass --workspace SLUG, or run `sealgate workspace use SLUG` (see `sealgate workspace list`)")
+                    remedy:
+                        "pass --workspace SLUG, or run `sealgate workspace use SLUG` (see `sealgate workspace list`)")
             }
             return active
         }

@@ -85,7 +85,8 @@ public final class SecretVault {
     ) throws(VaultError) -> SecretVault {
         try Sodium.ensureInitialized()
         guard home.exists else {
-            throw VaultError(.notFound, "no vault in \(home.path)", remedy: "run `sealgate init` first, or pass --home DIR")
+            throw VaultError(
+                .notFound, "no vault in \(home.path)", remedy: "run `sealgate init` first, or pass --home DIR")
         }
         umask(0o077)
         let store = try VaultStore(path: home.databasePath, create: false)
@@ -103,7 +104,8 @@ public final class SecretVault {
         case "keyfile":
             kek = try currentKeyFileKey(home: home, term: term)
         case "argon2id13":
-            guard let salt, let ops, let mem, let opsLimit = UInt64(exactly: ops), let memLimit = Int(exactly: mem) else {
+            guard let salt, let ops, let mem, let opsLimit = UInt64(exactly: ops), let memLimit = Int(exactly: mem)
+            else {
                 throw .integrity("the vault's passphrase parameters")
             }
             kek = try PassphraseKDF(opsLimit: opsLimit, memLimit: memLimit).deriveKey(

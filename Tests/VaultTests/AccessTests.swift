@@ -40,13 +40,17 @@ struct AccessTests {
         let t = try TestVault()
         _ = try t.vault.createWorkspace(name: "Eng")
         _ = try t.vault.createWorkspace(name: "Ops")
-        try t.vault.createFeatureSet(FeatureSet(name: "read-only", allow: ["*__get_*"], deny: ["*__delete_*"]), workspace: "ops")
+        try t.vault.createFeatureSet(
+            FeatureSet(name: "read-only", allow: ["*__get_*"], deny: ["*__delete_*"]), workspace: "ops")
         let client = try t.vault.createClient(name: "cursor", ttl: nil)
         try t.vault.grant(client: "cursor", workspace: "eng", featureSets: [])
         try t.vault.grant(client: "cursor", workspace: "ops", featureSets: ["read-only"])
         let listed = try t.vault.clients()
         #expect(listed.count == 1)
-        #expect(listed[0].grants == [Grant(workspace: "eng", featureSets: ["all"]), Grant(workspace: "ops", featureSets: ["read-only"])])
+        #expect(
+            listed[0].grants == [
+                Grant(workspace: "eng", featureSets: ["all"]), Grant(workspace: "ops", featureSets: ["read-only"]),
+            ])
         #expect(try t.vault.authenticate(token: client.token).kind == .client)
         try t.vault.revokeGrant(client: "cursor", workspace: "eng")
         #expect(try t.vault.clients()[0].grants.map(\.workspace) == ["ops"])
@@ -79,8 +83,14 @@ struct AccessTests {
         let t = try TestVault()
         _ = try t.vault.createWorkspace(name: "Eng")
         _ = try t.vault.createWorkspace(name: "Ops")
-        try t.vault.addServer(ServerDefinition(slug: "fs", transport: .stdio(command: "fs-mcp", args: []), defaultEnabled: true))
-        try t.vault.addServer(ServerDefinition(slug: "github", transport: .http(url: "https://example.invalid/mcp", headers: [.init(name: "Authorization", value: "Bearer ${GH}")])))
+        try t.vault.addServer(
+            ServerDefinition(slug: "fs", transport: .stdio(command: "fs-mcp", args: []), defaultEnabled: true))
+        try t.vault.addServer(
+            ServerDefinition(
+                slug: "github",
+                transport: .http(
+                    url: "https://example.invalid/mcp", headers: [.init(name: "Authorization", value: "Bearer ${GH}")]))
+        )
         try t.vault.install(server: "github", workspace: "eng")
         #expect(try t.vault.installedServers(workspace: "eng").1.map(\.definition.slug) == ["fs", "github"])
         #expect(try t.vault.installedServers(workspace: "ops").1.map(\.viaDefault) == [true])

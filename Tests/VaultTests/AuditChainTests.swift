@@ -19,10 +19,11 @@ struct AuditChainTests {
         let t = try auditedVault()
         let entries = try t.vault.auditEntries(workspace: nil)
         #expect(try t.vault.verifyAudit() == entries.count)
-        #expect(entries.map(\.event) == [
-            "vault.init", "server.add", "workspace.create", "secret.set", "secret.set", "secret.rollback",
-            "secret.delete",
-        ])
+        #expect(
+            entries.map(\.event) == [
+                "vault.init", "server.add", "workspace.create", "secret.set", "secret.set", "secret.rollback",
+                "secret.delete",
+            ])
         #expect(entries.allSatisfy { $0.actor == "test" })
     }
 

@@ -48,7 +48,8 @@ struct KnownAnswerTests {
             let ad = Self.associatedData(for: vector.name)
             #expect(ad == [UInt8](hex: vector.associatedData), "additional data layout of \(vector.name)")
             let sealed = [UInt8](hex: vector.plaintext).withUnsafeBytes {
-                SealedBlob.seal($0, key: key, keyTerm: vector.keyTerm, associatedData: ad, nonce: [UInt8](hex: vector.nonce))
+                SealedBlob.seal(
+                    $0, key: key, keyTerm: vector.keyTerm, associatedData: ad, nonce: [UInt8](hex: vector.nonce))
             }
             #expect(sealed.bytes == [UInt8](hex: vector.blob), "blob of \(vector.name)")
         }
@@ -60,7 +61,8 @@ struct KnownAnswerTests {
         for vector in fixture.vectors {
             let blob = try SealedBlob(parsing: [UInt8](hex: vector.blob), what: vector.name)
             #expect(blob.keyTerm == vector.keyTerm)
-            let opened = try blob.open(key: key, associatedData: Self.associatedData(for: vector.name), what: vector.name)
+            let opened = try blob.open(
+                key: key, associatedData: Self.associatedData(for: vector.name), what: vector.name)
             #expect(opened.withUnsafeBytes { Array($0) } == [UInt8](hex: vector.plaintext))
         }
     }

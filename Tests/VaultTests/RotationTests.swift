@@ -79,9 +79,12 @@ struct RotationTests {
         #expect(after.dataKeyTerm == before.dataKeyTerm + 1)
         let (terms, headers) = try t.vault.read { tx in
             (
-                try Int64.fetchAll(tx.db, sql: "SELECT term FROM data_keys WHERE workspace_id = ?", arguments: [after.id]),
-                try Data.fetchAll(tx.db, sql: "SELECT sealed FROM secret_versions WHERE workspace_id = ?", arguments: [after.id])
-                    .map { try SealedBlob(parsing: [UInt8]($0), what: "test").keyTerm }
+                try Int64.fetchAll(
+                    tx.db, sql: "SELECT term FROM data_keys WHERE workspace_id = ?", arguments: [after.id]),
+                try Data.fetchAll(
+                    tx.db, sql: "SELECT sealed FROM secret_versions WHERE workspace_id = ?", arguments: [after.id]
+                )
+                .map { try SealedBlob(parsing: [UInt8]($0), what: "test").keyTerm }
             )
         }
         #expect(terms == [Int64(after.dataKeyTerm)])
@@ -98,6 +101,8 @@ struct RotationTests {
         try t.vault.setSecret(server: "github", name: "T", value: secret("kept"), workspace: "eng")
         try t.vault.rotatePassphrase(secret("second passphrase"))
         expectIntegrityError { _ = try t.reopen(passphrase: "first passphrase") }
-        #expect(try t.reopen(passphrase: "second passphrase").unsealSecret(server: "github", name: "T", workspace: "eng").testString == "kept")
+        #expect(
+            try t.reopen(passphrase: "second passphrase").unsealSecret(server: "github", name: "T", workspace: "eng")
+                .testString == "kept")
     }
 }

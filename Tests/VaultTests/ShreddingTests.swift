@@ -81,7 +81,9 @@ struct ShreddingTests {
                 try Data.fetchAll(
                     tx.db, sql: "SELECT sealed FROM secret_versions WHERE workspace_id = ?", arguments: [workspaceID]
                 ).map { [UInt8]($0) },
-                try Data.fetchAll(tx.db, sql: "SELECT sealed FROM data_keys WHERE workspace_id = ?", arguments: [workspaceID]).map { [UInt8]($0) }
+                try Data.fetchAll(
+                    tx.db, sql: "SELECT sealed FROM data_keys WHERE workspace_id = ?", arguments: [workspaceID]
+                ).map { [UInt8]($0) }
             )
         }
     }

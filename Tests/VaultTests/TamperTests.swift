@@ -82,8 +82,10 @@ struct TamperTests {
         try t.vault.setSecret(server: "github", name: "TOKEN", value: secret("eng-value"), workspace: "eng")
         try t.vault.setSecret(server: "github", name: "TOKEN", value: secret("ops-value"), workspace: "ops")
         try t.tamper { db in
-            let a = try Data.fetchOne(db, sql: "SELECT sealed FROM data_keys WHERE workspace_id = ?", arguments: [eng.id])!
-            let b = try Data.fetchOne(db, sql: "SELECT sealed FROM data_keys WHERE workspace_id = ?", arguments: [ops.id])!
+            let a = try Data.fetchOne(
+                db, sql: "SELECT sealed FROM data_keys WHERE workspace_id = ?", arguments: [eng.id])!
+            let b = try Data.fetchOne(
+                db, sql: "SELECT sealed FROM data_keys WHERE workspace_id = ?", arguments: [ops.id])!
             try db.execute(sql: "UPDATE data_keys SET sealed = ? WHERE workspace_id = ?", arguments: [b, eng.id])
             try db.execute(sql: "UPDATE data_keys SET sealed = ? WHERE workspace_id = ?", arguments: [a, ops.id])
         }

@@ -13,7 +13,9 @@ struct ValidationTests {
         #expect(throws: VaultError.self) { try Slug.validate(slug, what: "slug") }
     }
 
-    @Test(arguments: [("Engineering", "engineering"), ("Client Alpha!", "client-alpha"), ("  Dev / Staging ", "dev-staging")])
+    @Test(arguments: [
+        ("Engineering", "engineering"), ("Client Alpha!", "client-alpha"), ("  Dev / Staging ", "dev-staging"),
+    ])
     func slugsDerivedFromNames(_ name: String, _ slug: String) {
         #expect(Slug.derive(from: name) == slug)
     }
@@ -25,7 +27,10 @@ struct ValidationTests {
 
     @Test func secretReferencesAreFoundEverywhereAndValidated() throws {
         let server = ServerDefinition(
-            slug: "api", transport: .http(url: "https://h.invalid/${TENANT}/mcp", headers: [.init(name: "Authorization", value: "Bearer ${API_KEY}")]),
+            slug: "api",
+            transport: .http(
+                url: "https://h.invalid/${TENANT}/mcp",
+                headers: [.init(name: "Authorization", value: "Bearer ${API_KEY}")]),
             environment: [.init(name: "X", value: "${API_KEY}")])
         try server.validate()
         #expect(server.secretReferences == ["API_KEY", "TENANT"])

@@ -7,7 +7,8 @@ struct AuditCommand: ParsableCommand {
         subcommands: [Show.self, Verify.self], defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show audit entries, oldest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show audit entries, oldest first.")
         @OptionGroup var global: GlobalOptions
         @Option var workspace: String?
         @Option(help: "Only the newest N entries.") var last: Int?

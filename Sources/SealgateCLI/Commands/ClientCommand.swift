@@ -14,7 +14,8 @@ struct ClientCommand: ParsableCommand {
 
         func run() throws {
             let issued = try global.openVault().createClient(name: name, ttl: ttl?.seconds)
-            Output.line("Client \(name) created; grant it workspaces with `sealgate client grant \(name) --workspace WS`.")
+            Output.line(
+                "Client \(name) created; grant it workspaces with `sealgate client grant \(name) --workspace WS`.")
             Output.token("Token: ", issued.token)
             Output.line("The token is shown only once: store it now.")
         }

@@ -13,7 +13,8 @@ struct FeatureSetCommand: ParsableCommand {
         @Argument var name: String
         @Option var workspace: String?
         @Option(name: .customLong("allow"), help: "A glob such as 'github__*' (repeatable).") var allow: [String] = []
-        @Option(name: .customLong("deny"), help: "A glob that wins over any allow (repeatable).") var deny: [String] = []
+        @Option(name: .customLong("deny"), help: "A glob that wins over any allow (repeatable).") var deny: [String] =
+            []
 
         func run() throws {
             let vault = try global.openVault()

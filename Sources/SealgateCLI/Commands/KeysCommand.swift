@@ -20,9 +20,10 @@ struct KeysCommand: ParsableCommand {
                 try vault.rotateWorkspaceKey(workspace: workspace)
                 Output.line("Re-sealed the secrets of \(workspace) under a new data key; the old one is destroyed.")
             } else if SecretVault.needsPassphrase(home: vault.home) {
-                let passphrase = try newPassphraseFile.map { path throws(VaultError) in
-                    try SecretInput.readFile(path, what: "new passphrase")
-                } ?? global.passphrase()
+                let passphrase =
+                    try newPassphraseFile.map { path throws(VaultError) in
+                        try SecretInput.readFile(path, what: "new passphrase")
+                    } ?? global.passphrase()
                 try vault.rotatePassphrase(passphrase)
                 Output.line("Re-wrapped every data key under a key derived with a fresh salt.")
             } else {

@@ -42,14 +42,17 @@ struct MCPCommand: ParsableCommand {
         func run() throws {
             let (ws, installed) = try global.openVault().installedServers(workspace: workspace)
             if json {
-                try Output.json(installed.map { InstalledJSON(server: ServerJSON($0.definition), viaDefault: $0.viaDefault) })
+                try Output.json(
+                    installed.map { InstalledJSON(server: ServerJSON($0.definition), viaDefault: $0.viaDefault) })
                 return
             }
             Output.table(
                 ["SERVER", "TRANSPORT", "TARGET", "HOW"],
                 installed.map {
                     let server = ServerJSON($0.definition)
-                    return [server.slug, server.transport, server.target, $0.viaDefault ? "default-enabled" : "installed"]
+                    return [
+                        server.slug, server.transport, server.target, $0.viaDefault ? "default-enabled" : "installed",
+                    ]
                 }, empty: "No servers in \(ws.slug): run `sealgate mcp install SERVER --workspace \(ws.slug)`.")
         }
     }

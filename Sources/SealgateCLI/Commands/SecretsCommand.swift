@@ -8,7 +8,8 @@ struct SecretsCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set a secret from stdin (typed without echo on a terminal); an existing name gets a new version.")
+            abstract: "Set a secret from stdin (typed without echo on a terminal); an existing name gets a new version."
+        )
         @OptionGroup var global: GlobalOptions
         @Argument var server: String
         @Argument var name: String
@@ -86,7 +87,8 @@ struct SecretsCommand: ParsableCommand {
         @Option var workspace: String?
 
         func run() throws {
-            let version = try global.openVault().rollbackSecret(server: server, name: name, to: to, workspace: workspace)
+            let version = try global.openVault().rollbackSecret(
+                server: server, name: name, to: to, workspace: workspace)
             Output.line("\(server)/\(name) is now version \(version), a copy of version \(to).")
         }
     }
@@ -139,7 +141,9 @@ private struct VersionJSON: Encodable {
     let rolledBackFrom: Int64?
 
     init(_ info: SecretVersionInfo) {
-        (version, current, createdBy, rolledBackFrom) = (info.version, info.isCurrent, info.createdBy, info.rolledBackFrom)
+        (version, current, createdBy, rolledBackFrom) = (
+            info.version, info.isCurrent, info.createdBy, info.rolledBackFrom
+        )
         createdAt = Output.time(info.createdAt)
     }
 }

@@ -14,7 +14,10 @@ struct ServerCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The server slug: lowercase letters, digits, '-' (no '__').") var slug: String
         @Option(help: "The program to start (stdio).") var command: String?
-        @Option(name: .customLong("arg"), help: "An argument for the program (repeatable).") var args: [String] = []
+        @Option(
+            name: .customLong("arg"),
+            help: "An argument for the program (repeatable; write --arg=-x for one that starts with '-').") var args:
+            [String] = []
         @Option(help: "The upstream URL (Streamable HTTP or SSE).") var url: String?
         @Option(name: .customLong("env"), help: "K=V for the server's environment (repeatable).") var env: [String] = []
         @Option(name: .customLong("header"), help: "'Name: value' for HTTP requests (repeatable).")
@@ -39,7 +42,8 @@ struct ServerCommand: ParsableCommand {
             }
             let headerList = try headers.map { line throws(VaultError) -> ServerDefinition.Header in
                 guard let colon = line.firstIndex(of: ":") else {
-                    throw VaultError(.invalidInput, "--header '\(line.prefix(80))' has no ':'", remedy: "write 'Name: value'")
+                    throw VaultError(
+                        .invalidInput, "--header '\(line.prefix(80))' has no ':'", remedy: "write 'Name: value'")
                 }
                 return .init(
                     name: line[..<colon].trimmingCharacters(in: .whitespaces),
@@ -54,8 +58,9 @@ struct ServerCommand: ParsableCommand {
             Output.line("Added server \(slug)" + (defaultEnabled ? " (default-enabled in every workspace)" : ""))
             let references = server.secretReferences
             if !references.isEmpty {
-                Output.line("It refers to: \(references.joined(separator: ", ")); set them with "
-                    + "`sealgate secrets set \(slug) NAME --workspace WS`")
+                Output.line(
+                    "It refers to: \(references.joined(separator: ", ")); set them with "
+                        + "`sealgate secrets set \(slug) NAME --workspace WS`")
             }
         }
     }

@@ -36,7 +36,8 @@ struct WorkspaceCommand: ParsableCommand {
                 try Output.json(
                     workspaces.map {
                         WorkspaceJSON(
-                            slug: $0.slug, name: $0.name, active: $0.isActive, url: GatewayAddress.workspaceURL($0.slug),
+                            slug: $0.slug, name: $0.name, active: $0.isActive,
+                            url: GatewayAddress.workspaceURL($0.slug),
                             createdAt: Output.time($0.createdAt))
                     })
                 return

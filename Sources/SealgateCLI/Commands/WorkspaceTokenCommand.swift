@@ -19,7 +19,9 @@ struct WorkspaceTokenCommand: ParsableCommand {
         func run() throws {
             let issued = try global.openVault().createWorkspaceToken(
                 workspace: slug, name: name, featureSets: featureSets, ttl: ttl?.seconds)
-            Output.line("Token '\(name)' for workspace \(slug)" + (issued.info.expiresAt.map { ", expires \(Output.time($0))" } ?? ""))
+            Output.line(
+                "Token '\(name)' for workspace \(slug)"
+                    + (issued.info.expiresAt.map { ", expires \(Output.time($0))" } ?? ""))
             Output.token("Token: ", issued.token)
             Output.line("The token is shown only once: store it now.")
         }

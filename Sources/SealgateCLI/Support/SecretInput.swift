@@ -60,7 +60,8 @@ enum SecretInput {
     }
 
     /// Reads into guarded memory, byte by byte on a terminal (to stop at the newline) and in blocks otherwise.
-    private static func readAll(fd: Int32, what: String, stopAtNewline: Bool = false) throws(VaultError) -> SecretValue {
+    private static func readAll(fd: Int32, what: String, stopAtNewline: Bool = false) throws(VaultError) -> SecretValue
+    {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maximumCount + 1, alignment: 1)
         defer {
             memset(buffer.baseAddress!, 0, buffer.count)

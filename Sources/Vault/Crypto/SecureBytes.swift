@@ -11,6 +11,8 @@ final class SecureBytes {
     /// Allocates `count` zeroed bytes. Traps only when the system is out of locked memory.
     init(count: Int) {
         precondition(count >= 0)
+        // sodium_malloc aborts if libsodium was never initialised.
+        precondition(Sodium.initialized, "libsodium failed to initialise")
         guard let pointer = sodium_malloc(max(count, 1)) else {
             fatalError("sodium_malloc failed: raise `ulimit -l` (locked memory) for this process")
         }

@@ -3,7 +3,8 @@ import CSodium
 /// Process-wide libsodium set-up and the few primitives the rest of the vault builds on.
 enum Sodium {
     /// `sodium_init` is idempotent and thread-safe; a lazy static runs it exactly once.
-    private static let initialized: Bool = sodium_init() >= 0
+    /// Everything that calls into libsodium (guarded memory included) reads this first.
+    static let initialized: Bool = sodium_init() >= 0
 
     static func ensureInitialized() throws(VaultError) {
         guard initialized else {
@@ -13,6 +14,7 @@ enum Sodium {
 
     /// Fresh random bytes for nonces, salts and public identifiers (never for keys: those go in `SecureBytes`).
     static func randomBytes(_ count: Int) -> [UInt8] {
+        precondition(initialized, "libsodium failed to initialise")
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, count) }
         return bytes

@@ -51,7 +51,9 @@ struct KeyFile {
         let contents = SecureBytes(count: Self.fileCount)
         contents.withUnsafeMutableBytes { out in
             out.copyBytes(from: Self.magic)
-            withUnsafeBytes(of: term.bigEndian) { (out.baseAddress! + 4).copyMemory(from: $0.baseAddress!, byteCount: 4) }
+            withUnsafeBytes(of: term.bigEndian) {
+                (out.baseAddress! + 4).copyMemory(from: $0.baseAddress!, byteCount: 4)
+            }
             key.withUnsafeBytes { (out.baseAddress! + 8).copyMemory(from: $0.baseAddress!, byteCount: Self.keyCount) }
         }
         let ok = contents.withUnsafeBytes { writeFully(fd, $0) } && fsync(fd) == 0
@@ -65,7 +67,8 @@ struct KeyFile {
     /// Atomically puts this file in place of `target` and makes the rename durable.
     func rename(over target: KeyFile) throws(VaultError) {
         guard Glibc.rename(path, target.path) == 0 else {
-            throw VaultError(.internalFailure, "cannot replace key file \(target.path): \(String(cString: strerror(errno)))")
+            throw VaultError(
+                .internalFailure, "cannot replace key file \(target.path): \(String(cString: strerror(errno)))")
         }
         syncDirectory(containing: target.path)
     }

@@ -42,7 +42,9 @@ public enum Slug {
         return bytes.allSatisfy { isDigit($0) || isLetter($0) || $0 == UInt8(ascii: "_") }
     }
 
-    private static func isLowerAlnum(_ b: UInt8) -> Bool { isDigit(b) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) }
+    private static func isLowerAlnum(_ b: UInt8) -> Bool {
+        isDigit(b) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b)
+    }
     private static func isDigit(_ b: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
     private static func isLetter(_ b: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b)

@@ -37,7 +37,8 @@ extension VaultTransaction {
     }
 
     func revokeToken(id: Int64, now: Int64) throws {
-        try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+        try db.execute(
+            sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
     }
 
     func touchToken(id: Int64, now: Int64) throws {
@@ -115,7 +116,8 @@ extension VaultTransaction {
         ).filter { try Self.decodeJSON([String].self, $0["featuresets"]).contains(name) }.map { "token " + $0["name"] }
         let grantUsers = try Row.fetchAll(
             db,
-            sql: "SELECT t.name, g.featuresets FROM grants g JOIN tokens t ON t.id = g.token_id WHERE g.workspace_id = ?",
+            sql:
+                "SELECT t.name, g.featuresets FROM grants g JOIN tokens t ON t.id = g.token_id WHERE g.workspace_id = ?",
             arguments: [workspaceID]
         ).filter { try Self.decodeJSON([String].self, $0["featuresets"]).contains(name) }.map { "client " + $0["name"] }
         return tokenUsers + grantUsers

@@ -4,7 +4,8 @@ import GRDB
 extension VaultTransaction {
     func insertAuditEntry(_ entry: AuditEntry, hash: [UInt8]) throws {
         try db.execute(
-            sql: "INSERT INTO audit(seq, at, actor, event, workspace, target, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            sql:
+                "INSERT INTO audit(seq, at, actor, event, workspace, target, detail, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [
                 entry.seq, entry.at, entry.actor, entry.event, entry.workspace, entry.target, entry.detail, Data(hash),
             ])

@@ -18,7 +18,8 @@ extension VaultTransaction {
     func sealedSecret(workspaceID: Int64, server: String, name: String, version: Int64) throws -> [UInt8]? {
         try Data.fetchOne(
             db,
-            sql: "SELECT sealed FROM secret_versions WHERE workspace_id = ? AND server = ? AND name = ? AND version = ?",
+            sql:
+                "SELECT sealed FROM secret_versions WHERE workspace_id = ? AND server = ? AND name = ? AND version = ?",
             arguments: [workspaceID, server, name, version]
         ).map { [UInt8]($0) }
     }
@@ -88,7 +89,9 @@ extension VaultTransaction {
     }
 
     /// Every stored version of the workspace's secrets, for re-sealing under a new data key or verifying.
-    func allSecretVersions(workspaceID: Int64) throws -> [(server: String, name: String, version: Int64, sealed: [UInt8])] {
+    func allSecretVersions(workspaceID: Int64) throws -> [(
+        server: String, name: String, version: Int64, sealed: [UInt8]
+    )] {
         try Row.fetchAll(
             db,
             sql: "SELECT server, name, version, sealed FROM secret_versions WHERE workspace_id = ?",
@@ -98,7 +101,8 @@ extension VaultTransaction {
 
     func replaceSealedSecret(workspaceID: Int64, server: String, name: String, version: Int64, sealed: [UInt8]) throws {
         try db.execute(
-            sql: "UPDATE secret_versions SET sealed = ? WHERE workspace_id = ? AND server = ? AND name = ? AND version = ?",
+            sql:
+                "UPDATE secret_versions SET sealed = ? WHERE workspace_id = ? AND server = ? AND name = ? AND version = ?",
             arguments: [Data(sealed), workspaceID, server, name, version])
     }
 }
