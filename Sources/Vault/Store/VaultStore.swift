@@ -16,10 +16,11 @@ final class VaultStore: Sendable {
             throw VaultError(.notFound, "no vault at \(path)", remedy: "run `sealgate init` first")
         }
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(10)
+        // Set by hand rather than with `config.journalMode = .wal`, which also lowers `synchronous` to NORMAL:
+        // the vault wants every commit fsynced.
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
+            try db.execute(sql: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
