@@ -48,7 +48,7 @@ enum ExitStatus {
         switch code {
         case .invalidInput: 64
         case .notFound: 3
-        case .refused: 4
+        case .refused, .keyRotated: 4
         case .integrity: 5
         case .internalFailure: 1
         }

@@ -55,7 +55,7 @@ extension SecretVault {
     public func authenticate(token presented: SecretValue) throws(VaultError) -> TokenInfo {
         let hash = AccessToken.hash(presented, key: keyring.tokenHashKey)
         let now = clock()
-        let outcome: TokenInfo? = try writeReturning { tx in
+        let outcome: TokenInfo? = try writeReturning(changesConfiguration: false) { tx in
             guard AccessToken.looksValid(presented), let found = try tx.token(hash: hash),
                 Sodium.constantTimeEquals(found.hash, hash), found.info.isUsable(now: now)
             else {

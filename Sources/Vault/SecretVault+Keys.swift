@@ -4,34 +4,52 @@ extension SecretVault {
     /// Key-file vaults: the new key goes to `key.next` first, the database commits, then `key.next` replaces
     /// `key`; `open` finishes or discards an interrupted rotation by comparing key terms. Passphrase vaults
     /// keep their passphrase and get a fresh salt (so a fresh key) inside the same transaction.
-    public func rotateMasterKey() throws(VaultError) {
+    ///
+    /// Returns false when a reader kept the WAL from being truncated (see `deleteWorkspace`).
+    @discardableResult
+    public func rotateMasterKey() throws(VaultError) -> Bool {
         guard home.keyFile.exists else {
             throw VaultError(
                 .refused, "this vault unlocks with a passphrase",
                 remedy: "its key is re-derived with a fresh salt by `sealgate keys rotate` with the passphrase")
         }
-        let newTerm = keyring.kekTerm &+ 1
-        let newKEK = SecureBytes.random(count: KeyFile.keyCount)
-        home.pendingKeyFile.remove()
-        try home.pendingKeyFile.write(term: newTerm, key: newKEK)
-        do {
-            try rewrapAll(under: newKEK, term: newTerm, salt: nil)
-        } catch {
+        try home.keyLock.withLock(.exclusive) { () throws(VaultError) in
+            // Under the lock no other rotation runs; one that ran since this handle opened makes it stale.
+            guard try read({ try KeyMetadata($0) }).kekTerm == keyring.kekTerm else { throw VaultError.keyRotated }
+            let newTerm = keyring.kekTerm &+ 1
+            let newKEK = SecureBytes.random(count: KeyFile.keyCount)
             home.pendingKeyFile.remove()
-            throw error
+            try home.pendingKeyFile.write(term: newTerm, key: newKEK)
+            do throws(VaultError) {
+                try rewrapAll(under: newKEK, term: newTerm, salt: nil)
+            } catch {
+                home.pendingKeyFile.remove()
+                throw error
+            }
+            try home.pendingKeyFile.rename(over: home.keyFile)
         }
-        try home.pendingKeyFile.rename(over: home.keyFile)
+        // The data keys' old wrappings sit in freed pages until the WAL is truncated.
+        return try store.checkpointAndTruncate()
     }
 
-    /// Re-derives a passphrase vault's key from `passphrase` (the same or a new one) with a fresh salt.
-    public func rotatePassphrase(_ passphrase: SecretValue, kdf: PassphraseKDF = .moderate) throws(VaultError) {
+    /// Re-derives a passphrase vault's key from `passphrase` (the same or a new one) with a fresh salt, keeping the
+    /// vault's Argon2id limits unless `kdf` names others.
+    @discardableResult
+    public func rotatePassphrase(_ passphrase: SecretValue, kdf: PassphraseKDF? = nil) throws(VaultError) -> Bool {
         guard !home.keyFile.exists else {
             throw VaultError(.refused, "this vault unlocks with a key file", remedy: "run `sealgate keys rotate`")
         }
         guard !passphrase.isEmpty else { throw VaultError(.invalidInput, "the passphrase is empty") }
+        let limits: PassphraseKDF
+        if let kdf { limits = kdf } else { limits = try storedKDF() }
         let salt = Sodium.randomBytes(PassphraseKDF.saltCount)
-        let newKEK = try kdf.deriveKey(passphrase: passphrase, salt: salt)
-        try rewrapAll(under: newKEK, term: keyring.kekTerm &+ 1, salt: salt, kdf: kdf)
+        let newKEK = try limits.deriveKey(passphrase: passphrase, salt: salt)
+        try rewrapAll(under: newKEK, term: keyring.kekTerm &+ 1, salt: salt, kdf: limits)
+        return try store.checkpointAndTruncate()
+    }
+
+    private func storedKDF() throws(VaultError) -> PassphraseKDF {
+        try read { try PassphraseKDF($0) }
     }
 
     private func rewrapAll(
@@ -70,8 +88,9 @@ extension SecretVault {
     }
 
     /// Re-seals every kept version of the workspace's secrets under a fresh data key, in one transaction,
-    /// and destroys the old data key.
-    public func rotateWorkspaceKey(workspace slug: String) throws(VaultError) {
+    /// and destroys the old data key. Returns false when a reader kept the WAL from being truncated.
+    @discardableResult
+    public func rotateWorkspaceKey(workspace slug: String) throws(VaultError) -> Bool {
         let newKey = SecureBytes.random(count: KeyFile.keyCount)
         let now = clock()
         try write { tx in
@@ -103,7 +122,7 @@ extension SecretVault {
                 event: "keys.rotate-workspace", workspace: ws.slug,
                 detail: "data key term \(newTerm), \(count) secret versions re-sealed")
         }
-        try store.checkpointAndTruncate()
+        return try store.checkpointAndTruncate()
     }
 
     // Audit.

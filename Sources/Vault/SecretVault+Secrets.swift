@@ -9,6 +9,10 @@ extension SecretVault {
             throw VaultError(.invalidInput, "the secret value is empty", remedy: "pipe a non-empty value on stdin")
         }
         let now = clock()
+        var pruned = false
+        // Best effort: the new version is committed either way; a checkpoint that fails (or a reader that holds the
+        // WAL) only delays the moment the dropped version's pages leave the WAL.
+        defer { if pruned { _ = try? store.checkpointAndTruncate() } }
         return try writeReturning { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             _ = try Self.resolveServer(server, in: tx)
@@ -16,7 +20,7 @@ extension SecretVault {
             let sealed = try value.withUnsafeBytes { bytes in
                 try sealSecret(bytes, workspace: ws, server: server, name: name, version: version, in: tx)
             }
-            try tx.insertSecretVersion(
+            pruned = try tx.insertSecretVersion(
                 workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
                 rolledBackFrom: nil, keep: Self.keptVersions, now: now)
             return (
@@ -51,6 +55,8 @@ extension SecretVault {
         server: String, name: String, to target: Int64, workspace: String?
     ) throws(VaultError) -> Int64 {
         let now = clock()
+        var pruned = false
+        defer { if pruned { _ = try? store.checkpointAndTruncate() } }  // best effort, as in setSecret
         return try writeReturning { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             _ = try Self.resolveSecret(ws, server, name, in: tx)
@@ -64,7 +70,7 @@ extension SecretVault {
             let sealed = try plaintext.withUnsafeBytes { bytes in
                 try sealSecret(bytes, workspace: ws, server: server, name: name, version: version, in: tx)
             }
-            try tx.insertSecretVersion(
+            pruned = try tx.insertSecretVersion(
                 workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
                 rolledBackFrom: target, keep: Self.keptVersions, now: now)
             let event = AuditEvent(
@@ -75,14 +81,16 @@ extension SecretVault {
     }
 
     /// Destroys every version of a secret, then truncates the WAL so none of its ciphertext lingers.
-    public func removeSecret(server: String, name: String, workspace: String?) throws(VaultError) {
+    /// Returns false when a reader kept the WAL from being truncated (see `deleteWorkspace`).
+    @discardableResult
+    public func removeSecret(server: String, name: String, workspace: String?) throws(VaultError) -> Bool {
         try write { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             _ = try Self.resolveSecret(ws, server, name, in: tx)
             _ = try tx.deleteSecret(workspaceID: ws.id, server: server, name: name)
             return AuditEvent(event: "secret.delete", workspace: ws.slug, target: "\(server)/\(name)")
         }
-        try store.checkpointAndTruncate()
+        return try store.checkpointAndTruncate()
     }
 
     /// Decrypts the current value. For the broker at injection time and for `run`; the CLI never prints it.
@@ -133,7 +141,10 @@ extension SecretVault {
             throw VaultError.integrity("\(what) (term \(term) missing)")
         }
         let blob = try SealedBlob(parsing: stored, what: what)
-        guard blob.keyTerm == keyring.kekTerm else { throw VaultError.integrity("\(what) (wrong key term)") }
+        guard blob.keyTerm == keyring.kekTerm else {
+            if try tx.metaInt("kek_term") != Int64(keyring.kekTerm) { throw VaultError.keyRotated }
+            throw VaultError.integrity("\(what) (wrong key term)")
+        }
         return try blob.open(
             key: keyring.kek, associatedData: AssociatedData.dataKey(workspaceID: ws.id, term: term), what: what)
     }

@@ -72,12 +72,16 @@ extension SecretVault {
 
     /// Crypto-shreds a workspace: its data keys, secrets, tokens, grants and FeatureSets go in one transaction,
     /// then the WAL is checkpointed and truncated so no freed page keeps their bytes.
-    public func deleteWorkspace(_ slug: String) throws(VaultError) {
+    ///
+    /// Returns false when another process's read transaction kept the WAL from being truncated: the deletion is
+    /// committed, but freed pages stay in `vault.db-wal` until a later checkpoint.
+    @discardableResult
+    public func deleteWorkspace(_ slug: String) throws(VaultError) -> Bool {
         try write { tx in
             let workspace = try Self.resolveWorkspace(slug, in: tx)
             try tx.deleteWorkspace(id: workspace.id)
             return AuditEvent(event: "workspace.delete", workspace: slug)
         }
-        try store.checkpointAndTruncate()
+        return try store.checkpointAndTruncate()
     }
 }

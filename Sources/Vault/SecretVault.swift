@@ -90,31 +90,60 @@ public final class SecretVault {
         }
         umask(0o077)
         let store = try VaultStore(path: home.databasePath, create: false)
-        let (kekTerm, kdfName, sealedRoot, salt, ops, mem) = try store.read { tx in
-            (
-                try tx.metaInt("kek_term"), try tx.metaString("kdf"), try tx.metaBlob("root_sealed"),
-                try tx.metaBlob("kdf_salt"), try tx.metaInt("kdf_ops"), try tx.metaInt("kdf_mem")
-            )
-        }
-        guard let kekTerm, let sealedRoot, let term = UInt32(exactly: kekTerm) else {
-            throw .integrity("the vault metadata")
-        }
-        let kek: SecureBytes
-        switch kdfName {
+        let keyring: Keyring
+        switch try store.read({ try $0.metaString("kdf") }) {
         case "keyfile":
-            kek = try currentKeyFileKey(home: home, term: term)
+            keyring = try unlockWithKeyFile(home: home, store: store)
         case "argon2id13":
-            guard let salt, let ops, let mem, let opsLimit = UInt64(exactly: ops), let memLimit = Int(exactly: mem)
-            else {
-                throw .integrity("the vault's passphrase parameters")
+            let (meta, kdf, salt) = try store.read { tx in
+                (try KeyMetadata(tx), try PassphraseKDF(tx), try tx.metaBlob("kdf_salt"))
             }
-            kek = try PassphraseKDF(opsLimit: opsLimit, memLimit: memLimit).deriveKey(
-                passphrase: try passphrase(), salt: salt)
+            guard let salt else { throw .integrity("the vault's passphrase salt") }
+            let kek = try kdf.deriveKey(passphrase: try passphrase(), salt: salt)
+            keyring = try Keyring.unlock(sealedRoot: meta.sealedRoot, kekTerm: meta.kekTerm, kek: kek)
         default:
             throw .integrity("the vault metadata (unknown key source)")
         }
-        let keyring = try Keyring.unlock(sealedRoot: sealedRoot, kekTerm: term, kek: kek)
         return SecretVault(home: home, store: store, keyring: keyring, actor: actor, clock: systemClock)
+    }
+
+    /// Loads the key file under the key lock, finishing or undoing a key rotation that a crash interrupted.
+    ///
+    /// Rotation writes `key.next` (new term), commits the database, then renames `key.next` over `key`, all under
+    /// the exclusive lock. So when an opener finds `key.next`, the rotation that wrote it is dead: with the database
+    /// at the new term only the rename is missing; otherwise the file is an unfinished attempt (perhaps cut short
+    /// mid-write) and goes.
+    private static func unlockWithKeyFile(home: VaultHome, store: VaultStore) throws(VaultError) -> Keyring {
+        let lock = home.keyLock
+        let current: Keyring? = try lock.withLock(.shared) { () throws(VaultError) -> Keyring? in
+            guard !home.pendingKeyFile.exists else { return nil }
+            return try unlock(store: store, keyFile: home.keyFile)
+        }
+        if let current { return current }
+        return try lock.withLock(.exclusive) { () throws(VaultError) -> Keyring in
+            let pending = home.pendingKeyFile
+            if pending.exists {
+                let term = try store.read { try KeyMetadata($0) }.kekTerm
+                if let next = try? pending.read(), next.term == term {
+                    try pending.rename(over: home.keyFile)
+                } else {
+                    // Unreadable, short or of the old term: the rotation never committed, so the file is garbage.
+                    pending.remove()
+                }
+            }
+            return try unlock(store: store, keyFile: home.keyFile)
+        }
+    }
+
+    private static func unlock(store: VaultStore, keyFile: KeyFile) throws(VaultError) -> Keyring {
+        let meta = try store.read { try KeyMetadata($0) }
+        let key = try keyFile.read()
+        guard key.term == meta.kekTerm else {
+            throw VaultError(
+                .integrity, "the key file holds key term \(key.term) but the vault needs term \(meta.kekTerm)",
+                remedy: "restore the key file that belongs to this vault")
+        }
+        return try Keyring.unlock(sealedRoot: meta.sealedRoot, kekTerm: meta.kekTerm, kek: key.key)
     }
 
     /// Whether the vault in `home` unlocks with a passphrase (so the caller knows to prompt).
@@ -122,36 +151,20 @@ public final class SecretVault {
         !home.keyFile.exists && home.exists
     }
 
-    /// Reads the key file for `term`, finishing or undoing a key rotation that a crash interrupted.
-    ///
-    /// Rotation writes `key.next` (new term), commits the database, then renames `key.next` over `key`.
-    /// So: database at the old term → `key.next` is an unfinished attempt and goes; database at the new term →
-    /// the commit happened and only the rename is missing.
-    private static func currentKeyFileKey(home: VaultHome, term: UInt32) throws(VaultError) -> SecureBytes {
-        let pending = home.pendingKeyFile
-        if pending.exists {
-            let next = try pending.read()
-            if next.term == term {
-                try pending.rename(over: home.keyFile)
-                return next.key
-            }
-            pending.remove()
-        }
-        let current = try home.keyFile.read()
-        guard current.term == term else {
-            throw VaultError(
-                .integrity, "the key file holds key term \(current.term) but the vault needs term \(term)",
-                remedy: "restore the key file that belongs to this vault")
-        }
-        return current.key
-    }
-
     /// Runs `body` in one write transaction and chains the audit event it returns into the same transaction.
+    ///
+    /// Refuses with `.keyRotated` when another process rotated the master key since this handle loaded it: a data
+    /// key wrapped now under the retired key could never be opened again. Pass `changesConfiguration: false` for
+    /// writes that change nothing the broker serves (token use), so they do not move the generation.
     @discardableResult
-    func writeReturning<T>(_ body: (VaultTransaction) throws -> (T, AuditEvent?)) throws(VaultError) -> T {
+    func writeReturning<T>(
+        changesConfiguration: Bool = true, _ body: (VaultTransaction) throws -> (T, AuditEvent?)
+    ) throws(VaultError) -> T {
         let now = clock()
         let chain = AuditChain(key: keyring.auditKey)
-        return try store.write { tx in
+        let term = keyring.kekTerm
+        return try store.write(bumpGeneration: changesConfiguration) { tx in
+            if let stored = try tx.metaInt("kek_term"), stored != Int64(term) { throw VaultError.keyRotated }
             let (result, event) = try body(tx)
             if let event { try chain.append(event, actor: actor, now: now, in: tx) }
             return result

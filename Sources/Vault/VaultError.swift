@@ -10,6 +10,8 @@ public struct VaultError: Error, CustomStringConvertible, Sendable {
         case integrity
         /// Input that can never be valid (bad slug, empty value, malformed duration).
         case invalidInput
+        /// Another process rotated the master key after this handle loaded it; open the vault again.
+        case keyRotated
         /// Anything else: I/O, SQLite, the system.
         case internalFailure
     }
@@ -29,6 +31,10 @@ public struct VaultError: Error, CustomStringConvertible, Sendable {
         guard let remedy else { return message }
         return "\(message); \(remedy)"
     }
+
+    static let keyRotated = VaultError(
+        .keyRotated, "the master key was rotated by another process while this one had the vault open",
+        remedy: "run the command again")
 
     /// Sealed data failed to authenticate. Deliberately says nothing about which check failed.
     static func integrity(_ what: String) -> VaultError {

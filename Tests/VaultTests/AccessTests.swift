@@ -98,11 +98,32 @@ struct AccessTests {
         #expect(try t.vault.installedServers(workspace: "eng").1.map(\.definition.slug) == ["fs"])
     }
 
-    @Test func everyWriteMovesTheGeneration() throws {
+    @Test func everyConfigurationChangeMovesTheGenerationButTokenUseDoesNot() throws {
         let t = try TestVault()
         let start = try t.vault.generation()
-        _ = try t.vault.createWorkspace(name: "Eng")
+        let (_, issued) = try t.vault.createWorkspace(name: "Eng")
         try t.vault.useWorkspace("eng")
         #expect(try t.vault.generation() == start + 2)
+        _ = try t.vault.authenticate(token: issued.token)
+        expectRefused { _ = try t.vault.authenticate(token: secret("mwt_nope")) }
+        #expect(try t.vault.generation() == start + 2)
+    }
+
+    @Test func initRefusesADirectoryThatAlreadyHoldsFiles() throws {
+        let path = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: path + "/notes.txt"))
+        chmod(path, 0o755)
+        expectRefused { _ = try SecretVault.create(home: VaultHome(path: path), unlock: .keyFile, actor: "test") }
+        var info = stat()
+        stat(path, &info)
+        #expect(info.st_mode & 0o777 == 0o755)
+        // An empty existing directory is fine, and is tightened to 0700.
+        let empty = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        chmod(empty, 0o755)
+        _ = try SecretVault.create(home: VaultHome(path: empty), unlock: .keyFile, actor: "test")
+        stat(empty, &info)
+        #expect(info.st_mode & 0o777 == 0o700)
     }
 }

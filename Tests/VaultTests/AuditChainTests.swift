@@ -35,6 +35,7 @@ struct AuditChainTests {
         "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
         "UPDATE audit SET seq = seq + 100 WHERE seq = (SELECT max(seq) FROM audit)",
         "INSERT INTO audit SELECT seq + 1, at, actor, event, workspace, target, detail, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+        "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head'",
     ])
     func anyEditOrDeletionIsDetected(_ sql: String) throws {
         let t = try auditedVault()

@@ -69,6 +69,34 @@ struct RotationTests {
         #expect(try t.home.keyFile.read().term == old.term + 1)
     }
 
+    @Test(arguments: [0, 5, 39, 41])
+    func aKeyNextCutShortByACrashIsDiscarded(_ length: Int) throws {
+        let t = try vaultWithSecrets()
+        let fd = open(t.home.pendingKeyFilePath, O_WRONLY | O_CREAT, 0o600)
+        _ = [UInt8](repeating: 0x53, count: length).withUnsafeBytes { write(fd, $0.baseAddress, length) }
+        close(fd)
+        try expectAllReadable(try t.reopen())
+        #expect(!t.home.pendingKeyFile.exists)
+    }
+
+    @Test func aHandleOpenedBeforeAnotherProcessRotatedIsStaleNotCorrupting() throws {
+        let t = try vaultWithSecrets()
+        let stale = try t.reopen()
+        try t.vault.rotateMasterKey()
+        expectVaultError(.keyRotated) { _ = try stale.createWorkspace(name: "New") }
+        expectVaultError(.keyRotated) { _ = try stale.unsealSecret(server: "github", name: "T1", workspace: "eng") }
+        expectVaultError(.keyRotated) { try stale.rotateMasterKey() }
+        try expectAllReadable(try t.reopen())
+        #expect(try t.reopen().workspaces().count == 2)
+    }
+
+    @Test func passphraseRotationKeepsTheVaultsArgon2Limits() throws {
+        let t = try TestVault(unlock: .passphrase(secret("pass")), kdf: .sensitive)
+        try t.vault.rotatePassphrase(secret("pass"))
+        let kdf = try t.vault.read { try PassphraseKDF($0) }
+        #expect(kdf == .sensitive)
+    }
+
     @Test func workspaceKeyRotationResealsEveryVersionAndDestroysTheOldKey() throws {
         let t = try vaultWithSecrets()
         try t.vault.setSecret(server: "github", name: "T1", value: secret("eng-1-newer"), workspace: "eng")

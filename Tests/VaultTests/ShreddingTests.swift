@@ -75,6 +75,25 @@ struct ShreddingTests {
         }
     }
 
+    @Test func aReaderInAnotherProcessDelaysTruncationAndTheCallerIsTold() throws {
+        let t = try TestVault()
+        try t.workspaceWithServer("eng")
+        try t.workspaceWithServer("ops")
+        var config = Configuration()
+        config.allowsUnsafeTransactions = true
+        let reader = try DatabaseQueue(path: t.home.databasePath, configuration: config)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Row.fetchAll(db, sql: "SELECT * FROM workspaces")
+        }
+        #expect(try t.vault.deleteWorkspace("eng") == false)
+        try reader.inDatabase { try $0.execute(sql: "COMMIT") }
+        #expect(try t.vault.deleteWorkspace("ops") == true)
+        let walSize =
+            (try? FileManager.default.attributesOfItem(atPath: t.home.databasePath + "-wal")[.size] as? Int) ?? 0
+        #expect(walSize == 0)
+    }
+
     private func readSealed(_ t: TestVault, workspaceID: Int64) throws -> ([[UInt8]], [[UInt8]]) {
         try t.vault.read { tx in
             (

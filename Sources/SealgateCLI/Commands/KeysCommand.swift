@@ -17,21 +17,24 @@ struct KeysCommand: ParsableCommand {
         func run() throws {
             let vault = try global.openVault()
             if let workspace {
-                try vault.rotateWorkspaceKey(workspace: workspace)
+                let complete = try vault.rotateWorkspaceKey(workspace: workspace)
                 Output.line("Re-sealed the secrets of \(workspace) under a new data key; the old one is destroyed.")
+                Output.shredding(complete: complete)
             } else if SecretVault.needsPassphrase(home: vault.home) {
                 let passphrase =
                     try newPassphraseFile.map { path throws(VaultError) in
                         try SecretInput.readFile(path, what: "new passphrase")
                     } ?? global.passphrase()
-                try vault.rotatePassphrase(passphrase)
+                let complete = try vault.rotatePassphrase(passphrase)
                 Output.line("Re-wrapped every data key under a key derived with a fresh salt.")
+                Output.shredding(complete: complete)
             } else {
                 guard newPassphraseFile == nil else {
                     throw VaultError(.invalidInput, "--new-passphrase-file is for vaults that unlock with a passphrase")
                 }
-                try vault.rotateMasterKey()
+                let complete = try vault.rotateMasterKey()
                 Output.line("Re-wrapped every data key under a new master key; \(vault.home.keyFilePath) was replaced.")
+                Output.shredding(complete: complete)
                 Output.line("Back up the new key file: the old one no longer opens the vault.")
             }
         }

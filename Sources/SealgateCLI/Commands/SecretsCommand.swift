@@ -102,8 +102,9 @@ struct SecretsCommand: ParsableCommand {
         @Option var workspace: String?
 
         func run() throws {
-            try global.openVault().removeSecret(server: server, name: name, workspace: workspace)
+            let complete = try global.openVault().removeSecret(server: server, name: name, workspace: workspace)
             Output.line("Removed \(server)/\(name) and all its versions.")
+            Output.shredding(complete: complete)
         }
     }
 

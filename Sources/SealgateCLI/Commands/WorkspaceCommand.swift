@@ -81,8 +81,9 @@ struct WorkspaceCommand: ParsableCommand {
                     throw VaultError(.refused, "not confirmed; nothing was deleted")
                 }
             }
-            try vault.deleteWorkspace(slug)
+            let complete = try vault.deleteWorkspace(slug)
             Output.line("Deleted workspace \(slug) and destroyed its data key.")
+            Output.shredding(complete: complete)
         }
     }
 }

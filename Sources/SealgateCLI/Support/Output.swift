@@ -11,6 +11,14 @@ enum Output {
         FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
     }
 
+    /// Warns when destroyed data could not yet be flushed out of the WAL (another process was reading the vault).
+    static func shredding(complete: Bool) {
+        guard !complete else { return }
+        warning(
+            "another process was reading the vault, so the destroyed pages are still in vault.db-wal; "
+                + "they go at the next checkpoint (any later `secrets rm`, `workspace delete` or `keys rotate`)")
+    }
+
     /// Writes `label` and the token's bytes straight from guarded memory to stdout.
     static func token(_ label: String, _ token: SecretValue) {
         FileHandle.standardOutput.write(Data(label.utf8))

@@ -60,8 +60,13 @@ struct AuditChain {
             expectedSeq += 1
             count += 1
         }
+        // Every vault starts with its `vault.init` entry, so an empty log means everything was deleted.
+        guard count > 0 else {
+            throw VaultError(
+                .integrity, "audit log: every entry was removed", remedy: "restore the vault from a backup")
+        }
         let storedHead = try tx.metaBlob("audit_head") ?? []
-        let expectedHead = count == 0 ? [] : head(seq: expectedSeq - 1, hash: previous)
+        let expectedHead = head(seq: expectedSeq - 1, hash: previous)
         guard Sodium.constantTimeEquals(storedHead, expectedHead) else {
             throw VaultError(
                 .integrity, "audit log: entries after \(expectedSeq - 1) were removed",

@@ -62,6 +62,8 @@ struct KeyFile {
             unlink(path)
             throw VaultError(.internalFailure, "cannot write key file \(path): \(String(cString: strerror(errno)))")
         }
+        // The new name must be durable before anything (a database commit) comes to depend on it.
+        syncDirectory(containing: path)
     }
 
     /// Atomically puts this file in place of `target` and makes the rename durable.

@@ -8,6 +8,11 @@ public struct PassphraseKDF: Equatable, Sendable {
     public let opsLimit: UInt64
     public let memLimit: Int
 
+    init(opsLimit: UInt64, memLimit: Int) {
+        self.opsLimit = opsLimit
+        self.memLimit = memLimit
+    }
+
     /// libsodium's MODERATE (3 passes, 256 MiB; about 0.9 s here) and SENSITIVE (4 passes, 1 GiB).
     public static let moderate = PassphraseKDF(
         opsLimit: UInt64(crypto_pwhash_OPSLIMIT_MODERATE), memLimit: Int(crypto_pwhash_MEMLIMIT_MODERATE))

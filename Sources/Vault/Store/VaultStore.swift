@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Glibc
 
@@ -8,6 +9,8 @@ import Glibc
 final class VaultStore: Sendable {
     private let queue: DatabaseQueue
     let path: String
+    static let busyTimeoutSeconds = 10
+    static let checkpointWaitMilliseconds = 1500
 
     /// Opens (creating when `create`) the database and migrates it forward.
     init(path: String, create: Bool) throws(VaultError) {
@@ -16,7 +19,7 @@ final class VaultStore: Sendable {
             throw VaultError(.notFound, "no vault at \(path)", remedy: "run `sealgate init` first")
         }
         var config = Configuration()
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(TimeInterval(Self.busyTimeoutSeconds))
         // Set by hand rather than with `config.journalMode = .wal`, which also lowers `synchronous` to NORMAL:
         // the vault wants every commit fsynced.
         config.prepareDatabase { db in
@@ -48,14 +51,14 @@ final class VaultStore: Sendable {
     }
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction: all of it commits, or none of it.
-    func write<T>(_ body: (VaultTransaction) throws -> T) throws(VaultError) -> T {
+    func write<T>(bumpGeneration: Bool = true, _ body: (VaultTransaction) throws -> T) throws(VaultError) -> T {
         do {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     let transaction = VaultTransaction(db: db)
                     result = try body(transaction)
-                    try transaction.bumpGeneration()
+                    if bumpGeneration { try transaction.bumpGeneration() }
                     return .commit
                 }
                 return result!
@@ -67,11 +70,21 @@ final class VaultStore: Sendable {
 
     /// Moves every WAL page into the database and truncates the WAL, so that pages freed (and zeroed by
     /// `secure_delete`) do not linger in the WAL file. Run after destroying secrets or keys.
-    func checkpointAndTruncate() throws(VaultError) {
+    ///
+    /// Returns false when another connection's read transaction kept the checkpoint from finishing (after the busy
+    /// timeout): the freed pages then stay in the WAL until a later checkpoint succeeds.
+    @discardableResult
+    func checkpointAndTruncate() throws(VaultError) -> Bool {
         do {
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            return try queue.writeWithoutTransaction { db in
+                // Readers are short-lived; wait for them a little, not the full write timeout.
+                try db.execute(sql: "PRAGMA busy_timeout = \(Self.checkpointWaitMilliseconds)")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeoutSeconds * 1000)") }
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                return (row?[0] as Int?) == 0
             }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            return false
         } catch {
             throw Self.translate(error, path: path)
         }

@@ -25,10 +25,11 @@ extension VaultTransaction {
     }
 
     /// Adds a version and makes it current, then drops all but the newest `keep` versions.
+    /// Returns whether an old version was dropped.
     func insertSecretVersion(
         workspaceID: Int64, server: String, name: String, version: Int64, sealed: [UInt8], actor: String,
         rolledBackFrom: Int64?, keep: Int, now: Int64
-    ) throws {
+    ) throws -> Bool {
         try db.execute(
             sql: """
                 INSERT INTO secrets(workspace_id, server, name, current_version, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -47,6 +48,7 @@ extension VaultTransaction {
                 DELETE FROM secret_versions WHERE workspace_id = ? AND server = ? AND name = ? AND version <= ?
                 """,
             arguments: [workspaceID, server, name, version - Int64(keep)])
+        return db.changesCount > 0
     }
 
     func deleteSecret(workspaceID: Int64, server: String, name: String) throws -> Bool {

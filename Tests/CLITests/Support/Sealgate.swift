@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The built `sealgate` binary, run against its own temporary home.
-final class SealgateCLI {
+/// `@unchecked Sendable`: `transcript` is only written by `run`, which the concurrent tests do not use.
+final class SealgateCLI: @unchecked Sendable {
     struct Result {
         let status: Int32
         let stdout: String
@@ -50,6 +51,19 @@ final class SealgateCLI {
             stderr: String(decoding: err, as: UTF8.self))
         transcript += result.output
         return result
+    }
+
+    /// Runs from a concurrent task: waits for the exit, keeps nothing in the transcript, and fails only on a crash
+    /// (a status other than success, refusal or stale key).
+    func runDetached(_ args: [String]) throws {
+        let process = try start(args)
+        process.waitUntilExit()
+        guard process.terminationReason == .exit, [0, 4].contains(process.terminationStatus) else {
+            let stderr = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            throw CLIError(
+                "sealgate \(args.joined(separator: " ")) ended with \(process.terminationStatus): "
+                    + String(decoding: stderr, as: UTF8.self))
+        }
     }
 
     /// Starts `sealgate ARGS` without waiting (for the kill tests).

@@ -9,9 +9,9 @@ final class TestVault {
     let home: VaultHome
     var vault: SecretVault
 
-    init(unlock: VaultUnlock = .keyFile) throws {
+    init(unlock: VaultUnlock = .keyFile, kdf: PassphraseKDF = .moderate) throws {
         home = VaultHome(path: try TemporaryDirectory.make())
-        vault = try SecretVault.create(home: home, unlock: unlock, actor: "test")
+        vault = try SecretVault.create(home: home, unlock: unlock, kdf: kdf, actor: "test")
     }
 
     deinit {
