@@ -10,6 +10,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
     ],
     targets: [
         // libsodium through pkg-config (apt: libsodium-dev), plus the few Linux calls Swift cannot make directly.
@@ -24,12 +27,34 @@ let package = Package(
             ]
         ),
 
+        // JSON-RPC 2.0 and MCP message values that keep key order and number lexemes: no I/O.
+        .target(name: "MCPWire"),
+
+        // The gateway<->broker messages and their framing: values only, nothing secret.
+        .target(name: "BrokerProtocol", dependencies: ["MCPWire"]),
+
+        // Holds the key: leases, upstream processes, injection, masking; serves the broker socket.
+        .target(
+            name: "Broker",
+            dependencies: [
+                "Vault", "MCPWire", "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+
+        // An MCP server for tests only: echo, env hashes and leaks, sleep, crash, list_changed; both eras.
+        .executableTarget(name: "sealgate-test-upstream", path: "Sources/TestUpstream"),
+
         // The `sealgate` executable: thin commands, the composition root.
         .executableTarget(
             name: "sealgate",
             dependencies: [
-                "Vault",
+                "Vault", "Broker", "BrokerProtocol", "MCPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/SealgateCLI"
         ),
@@ -38,6 +63,12 @@ let package = Package(
             name: "VaultTests",
             dependencies: ["Vault", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
+        .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire"]),
+        .testTarget(
+            name: "BrokerTests",
+            dependencies: ["Broker", "BrokerProtocol", "MCPWire", "Vault", "sealgate-test-upstream"]
         ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).
         .testTarget(

@@ -1,0 +1,205 @@
+import Foundation
+import Synchronization
+
+/// What the server remembers between messages.
+struct ServerState {
+    /// The era this process serves; nil until the first request in `dual` mode.
+    var era: Era?
+    /// Handshake era only: whether `initialize` has been answered.
+    var initialized = false
+    /// In-flight `sleep` calls, woken early by cancellation.
+    var sleeps: [RequestID: DispatchSemaphore] = [:]
+    /// Open `subscriptions/listen` requests and the notification filter each asked for.
+    var listens: [RequestID: [String: JSON]] = [:]
+}
+
+/// Reads JSON-RPC lines, decides the era, applies that era's rules, and dispatches.
+///
+/// Everything runs on the main read loop except `sleep`, which answers from its own thread;
+/// the state both touch sits behind a mutex.
+final class Server: Sendable {
+    let mode: EraMode
+    let output: Output
+    let state: Mutex<ServerState>
+
+    init(mode: EraMode, output: Output) {
+        self.mode = mode
+        self.output = output
+        self.state = Mutex(ServerState(era: mode.fixedEra))
+    }
+
+    /// Handles one line of input. Never throws: every failure becomes an error response or,
+    /// for notifications, silence.
+    func handle(line: String) {
+        guard !line.allSatisfy(\.isWhitespace) else { return }
+        guard let message = JSON.parse(line) else {
+            output.send(Message.error(id: nil, .parseError))
+            return
+        }
+        guard let members = message.objectValue else {
+            // Batches were removed from MCP in 2025-06-18; this fixture does not serve them.
+            output.send(Message.error(id: nil, .invalidRequest))
+            return
+        }
+        guard let method = members["method"]?.stringValue else {
+            // A response from the client (we never send requests) is dropped; anything else is malformed.
+            if members["result"] == nil && members["error"] == nil {
+                output.send(Message.error(id: members["id"].flatMap(RequestID.init), .invalidRequest))
+            }
+            return
+        }
+        let params = members["params"] ?? [:]
+
+        guard let rawID = members["id"] else {
+            handleNotification(method: method, params: params.objectValue ?? [:])
+            return
+        }
+        guard let id = RequestID(rawID), members["jsonrpc"] == "2.0" else {
+            output.send(Message.error(id: RequestID(rawID), .invalidRequest))
+            return
+        }
+        guard let paramObject = params.objectValue else {
+            output.send(Message.error(id: id, .invalidParams("params must be an object")))
+            return
+        }
+
+        let era = decideEra(method: method, params: paramObject)
+        let reply = Reply(id: id, era: era, output: output)
+        do {
+            switch era {
+            case .legacy: try handleLegacy(method: method, params: paramObject, reply: reply)
+            case .modern: try handleModern(method: method, params: paramObject, reply: reply)
+            }
+        } catch {
+            reply.error(error)
+        }
+    }
+
+    /// Fixes the era on the first request in `dual` mode, like the SDK servers: a request that
+    /// carries the 2026-07-28 envelope version (other than `initialize`) opens a modern
+    /// connection, anything else a legacy one. Later requests cannot change it.
+    private func decideEra(method: String, params: [String: JSON]) -> Era {
+        state.withLock { state in
+            if let era = state.era { return era }
+            let era: Era = method != "initialize" && Self.envelopeVersion(params) != nil ? .modern : .legacy
+            state.era = era
+            return era
+        }
+    }
+
+    /// The envelope's protocol version claim, present or not. A bare `_meta` (say, only a
+    /// progressToken) is not an era signal.
+    private static func envelopeVersion(_ params: [String: JSON]) -> JSON? {
+        params["_meta"]?[MCP.protocolVersionKey]
+    }
+
+    // MARK: Handshake era
+
+    private func handleLegacy(method: String, params: [String: JSON], reply: Reply) throws(RPCError) {
+        switch method {
+        case "server/discover":
+            // What a server that predates 2026-07-28 answers, so a gateway's probe falls back.
+            throw RPCError(code: -32601, message: "Method not found", data: .string(method))
+        case "initialize":
+            let requested = params["protocolVersion"]?.stringValue ?? ""
+            let version = MCP.legacyVersions.contains(requested) ? requested : MCP.newestLegacyVersion
+            state.withLock { $0.initialized = true }
+            reply.result([
+                "protocolVersion": .string(version),
+                "capabilities": MCP.capabilities,
+                "serverInfo": MCP.serverInfo,
+            ])
+            return
+        default:
+            break
+        }
+        if Self.envelopeVersion(params) != nil { throw .handshakeEraOnly }
+        if method == "ping" {
+            reply.result([:])
+            return
+        }
+        guard state.withLock({ $0.initialized }) else { throw .notInitialized }
+        try handleFeature(method: method, params: params, reply: reply)
+    }
+
+    // MARK: 2026-07-28 era
+
+    private func handleModern(method: String, params: [String: JSON], reply: Reply) throws(RPCError) {
+        switch method {
+        case "initialize":
+            // Named explicitly so a dual-era client learns the version to retry with.
+            throw .unsupportedVersion(
+                requested: params["protocolVersion"] ?? .null,
+                message:
+                    "connection is serving the \(MCP.modernVersion) protocol; the initialize handshake is not accepted"
+            )
+        case "ping":
+            // Removed in 2026-07-28 with nothing in its place; answered like any unknown method
+            // even without an envelope, so keep-alive probes fail the same way whatever they carry.
+            throw RPCError(code: -32601, message: "Method not found", data: .string(method))
+        default:
+            break
+        }
+
+        // Every modern request is self-describing: version and capabilities ride in `_meta`.
+        let meta = params["_meta"]?.objectValue ?? [:]
+        var missing: [String] = []
+        if meta[MCP.protocolVersionKey]?.stringValue == nil { missing.append(MCP.protocolVersionKey) }
+        if meta[MCP.clientCapabilitiesKey]?.objectValue == nil { missing.append(MCP.clientCapabilitiesKey) }
+        guard missing.isEmpty else {
+            throw .invalidParams(
+                "params._meta is missing the required envelope key(s): \(missing.joined(separator: ", "))")
+        }
+        if let version = meta[MCP.protocolVersionKey], version != .string(MCP.modernVersion) {
+            throw .unsupportedVersion(requested: version)
+        }
+
+        switch method {
+        case "server/discover":
+            reply.result(
+                [
+                    "supportedVersions": [.string(MCP.modernVersion)],
+                    "capabilities": MCP.capabilities,
+                    "_meta": [MCP.serverInfoKey: MCP.serverInfo],
+                ], cacheable: true)
+        case "subscriptions/listen":
+            try openListen(params: params, reply: reply)
+        default:
+            try handleFeature(method: method, params: params, reply: reply)
+        }
+    }
+
+    // MARK: Both eras
+
+    /// The methods whose meaning is the same in both eras; only the result shape differs,
+    /// and `Reply` takes care of that.
+    private func handleFeature(method: String, params: [String: JSON], reply: Reply) throws(RPCError) {
+        switch method {
+        case "tools/list":
+            reply.result(["tools": Tools.definitions], cacheable: true)
+        case "tools/call":
+            try Tools.call(params, meta: params["_meta"]?.objectValue ?? [:], reply: reply, server: self)
+        case "prompts/list":
+            reply.result(["prompts": Catalog.prompts], cacheable: true)
+        case "prompts/get":
+            reply.result(try Catalog.getPrompt(params))
+        case "resources/list":
+            reply.result(["resources": Catalog.resources], cacheable: true)
+        case "resources/read":
+            reply.result(try Catalog.readResource(params), cacheable: true)
+        case "resources/templates/list":
+            reply.result(["resourceTemplates": []], cacheable: true)
+        default:
+            throw RPCError(code: -32601, message: "Method not found", data: .string(method))
+        }
+    }
+
+    /// Client notifications: only cancellation does anything. `notifications/initialized` needs
+    /// no action because requests are accepted as soon as `initialize` has been answered.
+    private func handleNotification(method: String, params: [String: JSON]) {
+        guard method == "notifications/cancelled", let raw = params["requestId"], let id = RequestID(raw) else {
+            return
+        }
+        cancel(id)
+    }
+}

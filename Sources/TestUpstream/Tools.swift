@@ -1,0 +1,129 @@
+import Foundation
+
+/// The tools, each built to exercise one gateway behaviour: forwarding (`echo`), secret
+/// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
+/// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
+/// (`emit_list_changed`) and progress forwarding (`progress`).
+enum Tools {
+    /// `tools/list`, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
+    static let definitions: JSON = .array([
+        tool("echo", "Returns its text argument.", stringArgument: "text"),
+        tool("env_hash", "SHA-256 (hex) of an environment variable's value, or \"unset\".", stringArgument: "name"),
+        tool("leak_env", "Returns an environment variable's raw value.", stringArgument: "name"),
+        tool(
+            "leak_env_error", "Fails with a JSON-RPC error that contains an environment variable's value.",
+            stringArgument: "name"),
+        tool("leak_stderr", "Writes an environment variable's value to stderr.", stringArgument: "name"),
+        tool("env_names", "Sorted names of all environment variables, one per line."),
+        [
+            "name": "sleep",
+            "description": "Sleeps for ms milliseconds; cancellable.",
+            "inputSchema": [
+                "type": "object",
+                "properties": ["ms": ["type": "integer", "minimum": 0]],
+                "required": ["ms"],
+            ],
+        ],
+        tool("crash", "Exits with status 3 without answering."),
+        tool("emit_list_changed", "Sends notifications/tools/list_changed before answering."),
+        tool("pid", "The server's process id."),
+        tool("progress", "Sends two progress notifications when given a progressToken."),
+    ])
+
+    private static func tool(_ name: String, _ description: String, stringArgument: String? = nil) -> JSON {
+        var schema: JSON = ["type": "object", "properties": [:]]
+        if let stringArgument {
+            schema = [
+                "type": "object",
+                "properties": [.init(stringLiteral: stringArgument): ["type": "string"]],
+                "required": [.string(stringArgument)],
+            ]
+        }
+        return ["name": .string(name), "description": .string(description), "inputSchema": schema]
+    }
+
+    /// An environment variable's value; `"unset"` stands in for a missing one so every tool
+    /// answers with something a test can compare.
+    private static func environmentValue(_ name: String) -> String {
+        ProcessInfo.processInfo.environment[name] ?? "unset"
+    }
+
+    /// `tools/call`. Answers through `reply`, possibly later (for `sleep`) or never (`crash`).
+    /// Bad or unknown tools are tool errors (`isError: true`), not JSON-RPC errors, as MCP asks.
+    static func call(_ params: [String: JSON], meta: [String: JSON], reply: Reply, server: Server) throws(RPCError) {
+        guard let name = params["name"]?.stringValue else { throw .invalidParams("tools/call needs a string name") }
+        let arguments = params["arguments"]?.objectValue ?? [:]
+
+        /// The string argument `key`, or nil after answering with a tool error.
+        func stringArgument(_ key: String) -> String? {
+            guard let value = arguments[key]?.stringValue else {
+                reply.toolText("\(name) needs the string argument \(key)", isError: true)
+                return nil
+            }
+            return value
+        }
+
+        switch name {
+        case "echo":
+            guard let text = stringArgument("text") else { return }
+            reply.toolText(text)
+
+        case "env_hash":
+            guard let variable = stringArgument("name") else { return }
+            let value = ProcessInfo.processInfo.environment[variable]
+            reply.toolText(value.map(SHA256.hexDigest(of:)) ?? "unset")
+
+        case "leak_env":
+            guard let variable = stringArgument("name") else { return }
+            reply.toolText(environmentValue(variable))
+
+        case "leak_env_error":
+            guard let variable = stringArgument("name") else { return }
+            let value = environmentValue(variable)
+            // Code 1 on purpose: outside every reserved range, like the odd codes real servers send.
+            reply.error(RPCError(code: 1, message: "failed with token \(value)", data: ["value": .string(value)]))
+
+        case "leak_stderr":
+            guard let variable = stringArgument("name") else { return }
+            logStderr("leaking \(environmentValue(variable))\n")
+            reply.toolText("ok")
+
+        case "env_names":
+            reply.toolText(ProcessInfo.processInfo.environment.keys.sorted().joined(separator: "\n"))
+
+        case "sleep":
+            guard let ms = arguments["ms"]?.intValue, ms >= 0, ms <= Int64(Int32.max) else {
+                reply.toolText("sleep needs a non-negative integer ms", isError: true)
+                return
+            }
+            server.startSleep(milliseconds: Int(ms), reply: reply)
+
+        case "crash":
+            logStderr("crashing\n")
+            exit(3)
+
+        case "emit_list_changed":
+            // Before the result, so a test can check the notification is not lost behind it.
+            server.broadcastToolsListChanged()
+            reply.toolText("emitted")
+
+        case "pid":
+            reply.toolText(String(getpid()))
+
+        case "progress":
+            if let token = meta["progressToken"] {
+                for step in 1...2 {
+                    reply.output.send(
+                        Message.notification(
+                            "notifications/progress",
+                            params: ["progressToken": token, "progress": .int(Int64(step)), "total": 2]
+                        ))
+                }
+            }
+            reply.toolText("done")
+
+        default:
+            reply.toolText("unknown tool \(name)", isError: true)
+        }
+    }
+}
