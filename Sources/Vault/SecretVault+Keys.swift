@@ -23,7 +23,9 @@ extension SecretVault {
             do throws(VaultError) {
                 try rewrapAll(under: newKEK, term: newTerm, salt: nil)
             } catch {
-                home.pendingKeyFile.remove()
+                // A refusal or integrity failure happened before the commit. An internal (I/O) failure may have
+                // come from the commit itself, so key.next stays: the next open keeps it if the term moved.
+                if error.code != .internalFailure { home.pendingKeyFile.remove() }
                 throw error
             }
             try home.pendingKeyFile.rename(over: home.keyFile)

@@ -30,10 +30,16 @@ public final class SecretVault {
         home: VaultHome, unlock: VaultUnlock, kdf: PassphraseKDF = .moderate, actor: String
     ) throws(VaultError) -> SecretVault {
         try Sodium.ensureInitialized()
-        if home.exists || home.keyFile.exists {
+        if home.exists {
             throw VaultError(
                 .refused, "a vault already exists in \(home.path)",
                 remedy: "use it as it is, or pass --home DIR for a new one")
+        }
+        if home.keyFile.exists {
+            throw VaultError(
+                .refused, "\(home.keyFilePath) exists but \(home.databasePath) does not",
+                remedy: "an earlier `init` was interrupted, or the database is missing: restore it from a backup, "
+                    + "or if there never was a vault here, remove \(home.keyFilePath) and run `sealgate init` again")
         }
         try home.prepareDirectory()
         let term: UInt32 = 1
@@ -51,7 +57,8 @@ public final class SecretVault {
             kdfSalt = salt
         }
         let keyring = Keyring(kekTerm: term, kek: kek, root: SecureBytes.random(count: 32))
-        // The key file is written before the database: a crash in between leaves no vault.db, so `init` runs again.
+        // The key file is written before the database: a crash in between leaves a key without vault.db, which
+        // `init` then reports (it cannot tell that from a lost database, so it removes nothing itself).
         if kdfSalt == nil { try home.keyFile.write(term: term, key: kek) }
         let store: VaultStore
         do {
@@ -124,12 +131,18 @@ public final class SecretVault {
             let pending = home.pendingKeyFile
             if pending.exists {
                 let term = try store.read { try KeyMetadata($0) }.kekTerm
-                if let next = try? pending.read(), next.term == term {
-                    try pending.rename(over: home.keyFile)
-                } else {
-                    // Unreadable, short or of the old term: the rotation never committed, so the file is garbage.
+                do throws(VaultError) {
+                    let next = try pending.read()
+                    if next.term == term {
+                        try pending.rename(over: home.keyFile)
+                    } else {
+                        pending.remove()  // of the old term: that rotation never committed
+                    }
+                } catch  where error.code == .integrity {
+                    // Short or malformed: rotation fsyncs key.next before it commits, so this one never committed.
                     pending.remove()
                 }
+                // Any other failure (permissions, I/O) propagates: that file may hold the only current key.
             }
             return try unlock(store: store, keyFile: home.keyFile)
         }

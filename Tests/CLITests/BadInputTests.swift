@@ -26,6 +26,14 @@ struct BadInputTests {
         #expect(try cli.vaultFileBytes() == before)
     }
 
+    @Test func aKeyWithoutADatabaseIsExplainedNotOverwritten() throws {
+        let cli = try readyVault()
+        for suffix in ["", "-wal", "-shm"] { unlink(cli.home + "/vault.db" + suffix) }
+        let error = try cli.fails(4, ["init"])
+        #expect(error.contains("an earlier `init` was interrupted"))
+        #expect(FileManager.default.fileExists(atPath: cli.home + "/key"))
+    }
+
     @Test func usageErrorsExit64AndPointAtHelp() throws {
         let cli = try readyVault()
         for args in [

@@ -79,6 +79,19 @@ struct RotationTests {
         #expect(!t.home.pendingKeyFile.exists)
     }
 
+    @Test func aCommittedKeyNextThatCannotBeReadIsKeptNotDeleted() throws {
+        let t = try vaultWithSecrets()
+        let old = try t.home.keyFile.read()
+        try t.vault.rotateMasterKey()
+        try t.home.keyFile.rename(over: t.home.pendingKeyFile)
+        try t.home.keyFile.write(term: old.term, key: old.key)
+        chmod(t.home.pendingKeyFilePath, 0o640)  // unreadable by our rule, but it holds the only current key
+        expectRefused { _ = try t.reopen() }
+        #expect(t.home.pendingKeyFile.exists)
+        chmod(t.home.pendingKeyFilePath, 0o600)
+        try expectAllReadable(try t.reopen())
+    }
+
     @Test func aHandleOpenedBeforeAnotherProcessRotatedIsStaleNotCorrupting() throws {
         let t = try vaultWithSecrets()
         let stale = try t.reopen()

@@ -15,8 +15,8 @@ enum Output {
     static func shredding(complete: Bool) {
         guard !complete else { return }
         warning(
-            "another process was reading the vault, so the destroyed pages are still in vault.db-wal; "
-                + "they go at the next checkpoint (any later `secrets rm`, `workspace delete` or `keys rotate`)")
+            "another process was reading the vault, so the destroyed data may remain in vault.db and vault.db-wal "
+                + "until the next checkpoint (any later `secrets rm`, `workspace delete` or `keys rotate`)")
     }
 
     /// Writes `label` and the token's bytes straight from guarded memory to stdout.

@@ -27,6 +27,20 @@ extension VaultTransaction {
         ).map(Self.tokenInfo)
     }
 
+    /// Tokens with their stored hashes, for the gateway snapshot.
+    func tokensWithHashes(where condition: String, _ arguments: StatementArguments = []) throws -> [(
+        info: TokenInfo, hash: [UInt8]
+    )] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT t.*, w.slug FROM tokens t LEFT JOIN workspaces w ON w.id = t.workspace_id
+                WHERE \(condition) ORDER BY t.name
+                """,
+            arguments: arguments
+        ).map { (try Self.tokenInfo($0), [UInt8]($0["hash"] as Data)) }
+    }
+
     /// Looks a token up by its keyed hash; the caller compares the hash again in constant time.
     func token(hash: [UInt8]) throws -> (info: TokenInfo, hash: [UInt8])? {
         let row = try Row.fetchOne(

@@ -1,0 +1,76 @@
+import Foundation
+import Vault
+
+/// What a stdio upstream (or `sealgate run`) is started with: the broker's allow-listed variables, the server's
+/// own, and its secrets, with `${NAME}` resolved in arguments and values.
+///
+/// Holds resolved secret values in plain arrays only as long as it takes to hand them to `execve`; not `Sendable`.
+struct ChildEnvironment {
+    /// The only variables of the broker's own environment a child sees.
+    static let allowedFromParent = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME"]
+
+    let executable: String
+    let arguments: [String]
+    /// `NAME=value\0` rows, as `execve` wants them.
+    let rows: [[UInt8]]
+    let masker: SecretMasker
+
+    /// Resolves a stdio definition against `secrets`. A `${NAME}` with no secret of that name is an error that says
+    /// which secret to set.
+    init(
+        command: String, arguments: [String], environment: [ServerDefinition.EnvironmentEntry],
+        secrets: [InjectedSecret],
+        parent: [String: String] = ProcessInfo.processInfo.environment, server: String, workspace: String
+    ) throws(BrokerError) {
+        func resolve(_ text: String) throws(BrokerError) -> [UInt8] {
+            var out: [UInt8] = []
+            var rest = Substring(text)
+            while let start = rest.range(of: "${") {
+                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+                out += Array(rest[..<start.lowerBound].utf8)
+                let name = String(rest[start.upperBound..<end])
+                guard let secret = secrets.first(where: { $0.name == name }) else {
+                    throw BrokerError(
+                        .upstreamFailed, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
+                        remedy: "run `sealgate secrets set \(server) \(name) --workspace \(workspace)`")
+                }
+                secret.value.withUnsafeBytes { out += $0 }
+                rest = rest[rest.index(after: end)...]
+            }
+            return out + Array(rest.utf8)
+        }
+        var rows: [[UInt8]] = []
+        var names = Set<String>()
+        func add(_ name: String, _ value: [UInt8]) {
+            rows.removeAll { $0.starts(with: Array("\(name)=".utf8)) }
+            rows.append(Array("\(name)=".utf8) + value + [0])
+            names.insert(name)
+        }
+        for name in Self.allowedFromParent { if let value = parent[name] { add(name, Array(value.utf8)) } }
+        for entry in environment { add(entry.name, try resolve(entry.value)) }
+        for secret in secrets { secret.value.withUnsafeBytes { add(secret.name, Array($0)) } }
+        self.rows = rows
+        self.executable = String(decoding: try resolve(command), as: UTF8.self)
+        self.arguments = try arguments.map { (argument) throws(BrokerError) -> String in
+            String(decoding: try resolve(argument), as: UTF8.self)
+        }
+        self.masker = SecretMasker(secrets)
+        _ = names
+    }
+
+    /// The absolute path of the executable: as given when it has a '/', else searched in the child's PATH.
+    func resolvedExecutable() throws(BrokerError) -> String {
+        if executable.contains("/") { return executable }
+        let path =
+            rows.first { $0.starts(with: Array("PATH=".utf8)) }.map {
+                String(decoding: $0.dropFirst(5).dropLast(), as: UTF8.self)
+            } ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(executable)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw BrokerError(
+            .upstreamFailed, "cannot find '\(executable)' in PATH",
+            remedy: "give the server's --command as an absolute path")
+    }
+}

@@ -1,0 +1,98 @@
+import MCPWire
+
+/// The protocol era an upstream speaks, learned by probing once per server definition.
+enum ProtocolEra: Sendable, Equatable {
+    /// 2026-07-28: no handshake, the envelope on every request.
+    case modern
+    /// 2024-11-05 … 2025-11-25: `initialize`, then a session for the life of the process.
+    case legacy
+
+    static let modernVersion = "2026-07-28"
+    static let legacyVersion = "2025-11-25"
+    static let envelopePrefix = "io.modelcontextprotocol/"
+}
+
+/// Pure translation between an upstream's era and the broker protocol's era-neutral model.
+enum EraAdapter {
+    static let clientInfo: JSONValue = .object(["name": "sealgate-broker", "version": "0.1.0"])
+
+    /// `server/discover` with the modern envelope: the probe.
+    static func discoverParams() -> JSONValue {
+        .object(["_meta": .object(envelope())])
+    }
+
+    /// `initialize` for a legacy upstream.
+    static func initializeParams() -> JSONValue {
+        .object([
+            "protocolVersion": .string(ProtocolEra.legacyVersion), "capabilities": .object([:]),
+            "clientInfo": clientInfo,
+        ])
+    }
+
+    private static func envelope() -> JSONObject {
+        [
+            "io.modelcontextprotocol/protocolVersion": .string(ProtocolEra.modernVersion),
+            "io.modelcontextprotocol/clientInfo": clientInfo,
+            "io.modelcontextprotocol/clientCapabilities": .object([:]),
+        ]
+    }
+
+    /// Whether a `server/discover` result says the server speaks the modern era.
+    static func isModern(discoverResult: JSONValue) -> Bool {
+        discoverResult["supportedVersions"]?.arrayValue?.contains(.string(ProtocolEra.modernVersion)) ?? false
+    }
+
+    /// Neutral params made ready for the upstream: the envelope added (modern) or any envelope keys removed (legacy).
+    static func upstreamParams(_ params: JSONValue?, era: ProtocolEra) -> JSONValue? {
+        var object = params?.objectValue ?? JSONObject()
+        guard params == nil || params?.objectValue != nil else { return params }  // array params pass as they are
+        var meta = object["_meta"]?.objectValue ?? JSONObject()
+        for key in meta.keys where key.hasPrefix(ProtocolEra.envelopePrefix) { meta[key] = nil }
+        if era == .modern {
+            for member in envelope().members { meta[member.key] = member.value }
+        }
+        object["_meta"] = meta.isEmpty ? nil : .object(meta)
+        return params == nil && object.isEmpty ? nil : .object(object)
+    }
+
+    /// An upstream's result in the neutral model: a complete result loses `resultType`, `ttlMs`, `cacheScope` and the
+    /// envelope's `_meta` keys; anything else (`input_required`) keeps its `resultType` for the gateway to handle.
+    static func neutralResult(_ result: JSONValue) -> JSONValue {
+        guard var object = result.objectValue else { return result }
+        if object["resultType"] == .string("complete") { object["resultType"] = nil }
+        object["ttlMs"] = nil
+        object["cacheScope"] = nil
+        if var meta = object["_meta"]?.objectValue {
+            for key in meta.keys where key.hasPrefix(ProtocolEra.envelopePrefix) { meta[key] = nil }
+            object["_meta"] = meta.isEmpty ? nil : .object(meta)
+        }
+        return .object(object)
+    }
+
+    /// An upstream notification in the neutral model: the listen stream's subscription id is dropped.
+    static func neutralNotificationParams(_ params: JSONValue?) -> JSONValue? {
+        guard var object = params?.objectValue, var meta = object["_meta"]?.objectValue else { return params }
+        for key in meta.keys where key.hasPrefix(ProtocolEra.envelopePrefix) { meta[key] = nil }
+        object["_meta"] = meta.isEmpty ? nil : .object(meta)
+        return object.isEmpty ? nil : .object(object)
+    }
+
+    /// The upstream's identity, capabilities and version, from a discover or initialize result.
+    static func upstreamInfo(from result: JSONValue, era: ProtocolEra) -> (
+        version: String, info: JSONValue?, capabilities: JSONValue?, instructions: String?
+    ) {
+        switch era {
+        case .modern:
+            return (
+                ProtocolEra.modernVersion, result["_meta"]?["io.modelcontextprotocol/serverInfo"],
+                result["capabilities"],
+                result["instructions"]?.stringValue
+            )
+        case .legacy:
+            return (
+                result["protocolVersion"]?.stringValue ?? ProtocolEra.legacyVersion, result["serverInfo"],
+                result["capabilities"], result["instructions"]?.stringValue
+            )
+        }
+    }
+}
