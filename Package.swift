@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
     ],
     targets: [
         // libsodium through pkg-config (apt: libsodium-dev), plus the few Linux calls Swift cannot make directly.
@@ -33,6 +34,9 @@ let package = Package(
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire"]),
 
+        // A small blocking client of the broker socket, for the CLI (`leases`) and tests.
+        .target(name: "BrokerClient", dependencies: ["BrokerProtocol", "MCPWire"]),
+
         // Holds the key: leases, upstream processes, injection, masking; serves the broker socket.
         .target(
             name: "Broker",
@@ -42,6 +46,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
 
@@ -52,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "sealgate",
             dependencies: [
-                "Vault", "Broker", "BrokerProtocol", "MCPWire",
+                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,7 +73,10 @@ let package = Package(
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire"]),
         .testTarget(
             name: "BrokerTests",
-            dependencies: ["Broker", "BrokerProtocol", "MCPWire", "Vault", "sealgate-test-upstream"]
+            dependencies: [
+                "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate-test-upstream",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).
         .testTarget(

@@ -1,15 +1,19 @@
 import ArgumentParser
+import Broker
+import BrokerClient
+import BrokerProtocol
 import Foundation
 import Vault
 
 /// `sealgate`: the vault, the broker and the gateway behind one command.
-struct Sealgate: ParsableCommand {
+struct Sealgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealgate",
         abstract: "A sealed secrets vault and credential broker for MCP workspaces.",
         subcommands: [
             InitCommand.self, WorkspaceCommand.self, ServerCommand.self, MCPCommand.self, SecretsCommand.self,
-            FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self,
+            FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, BrokerCommand.self,
+            LeasesCommand.self, RunCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions
@@ -18,11 +22,23 @@ struct Sealgate: ParsableCommand {
 /// The entry point: hardens the process, runs the command, and turns every error into `error: …` and an exit code.
 @main
 enum SealgateMain {
-    static func main() {
+    static func main() async {
         ProcessHardening.apply()
         do {
             var command = try Sealgate.parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch let error as BrokerError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(ExitStatus.code(for: error.code))
+        } catch let error as BrokerClientError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(1)
         } catch let error as VaultError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(ExitStatus.code(for: error.code))
@@ -44,6 +60,16 @@ enum SealgateMain {
 
 /// The exit codes of the contract: 64 usage, 3 not found, 4 refused, 5 integrity, 1 anything else.
 enum ExitStatus {
+    static func code(for code: FailureCode) -> Int32 {
+        switch code {
+        case .notFound: 3
+        case .refused: 4
+        case .integrity: 5
+        case .malformedFrame, .unknownMessage: 64
+        case .upstreamFailed, .internalError: 1
+        }
+    }
+
     static func code(for code: VaultError.Code) -> Int32 {
         switch code {
         case .invalidInput: 64

@@ -192,6 +192,11 @@ public final class SecretVault {
         try store.read(body)
     }
 
+    /// Whether another process rotated the master key since this handle loaded it (then open the vault again).
+    public func isStale() throws(VaultError) -> Bool {
+        try read { try KeyMetadata($0) }.kekTerm != keyring.kekTerm
+    }
+
     /// The change counter: it moves on every committed write, whoever made it.
     public func generation() throws(VaultError) -> Int64 {
         try read { try $0.generation() }

@@ -59,7 +59,7 @@ struct ChildEnvironment {
     }
 
     /// The absolute path of the executable: as given when it has a '/', else searched in the child's PATH.
-    func resolvedExecutable() throws(BrokerError) -> String {
+    func resolvedExecutable() throws(VaultError) -> String {
         if executable.contains("/") { return executable }
         let path =
             rows.first { $0.starts(with: Array("PATH=".utf8)) }.map {
@@ -69,8 +69,8 @@ struct ChildEnvironment {
             let candidate = "\(directory)/\(executable)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
-        throw BrokerError(
-            .upstreamFailed, "cannot find '\(executable)' in PATH",
+        throw VaultError(
+            .notFound, "cannot find '\(executable)' in PATH",
             remedy: "give the server's --command as an absolute path")
     }
 }

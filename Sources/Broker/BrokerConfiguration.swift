@@ -1,0 +1,20 @@
+/// Timeouts and limits of the broker. The defaults are the contract's; tests shorten them.
+public struct BrokerConfiguration: Sendable {
+    /// How long a lease lives unless renewed.
+    public var leaseTTL: Duration = .seconds(15 * 60)
+    /// How long a request may wait for its upstream before it fails and is cancelled upstream.
+    public var requestTimeout: Duration = .seconds(60)
+    /// How long the era probe (`server/discover`) and `initialize` may take.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// An upstream with no traffic for this long is stopped; it starts again on the next request.
+    public var idleTimeout: Duration = .seconds(10 * 60)
+    /// First wait before restarting a crashed upstream; doubles per crash in a row, up to `maximumBackoff`.
+    public var initialBackoff: Duration = .milliseconds(100)
+    public var maximumBackoff: Duration = .seconds(10)
+    /// How long a stopping upstream gets after stdin closes before SIGTERM, and after SIGTERM before SIGKILL.
+    public var stopGrace: Duration = .milliseconds(500)
+    /// How often the vault is checked for changes (generation) and leases and idle upstreams are swept.
+    public var pollInterval: Duration = .milliseconds(200)
+
+    public init() {}
+}

@@ -1,0 +1,113 @@
+import BrokerProtocol
+import MCPWire
+import Vault
+
+/// The broker's one handle on the vault. An actor so that the non-`Sendable` `SecretVault` (and the keys it holds)
+/// never leaves one isolation domain; reopens itself when another process rotated the master key.
+actor VaultService {
+    private var vault: SecretVault
+    private let reopen: () throws(VaultError) -> SecretVault
+
+    init(open: sending @escaping () throws(VaultError) -> SecretVault) throws(VaultError) {
+        self.vault = try open()
+        self.reopen = open
+    }
+
+    /// Runs `body` against the vault, reopening once if the handle went stale.
+    private func withVault<T>(_ body: (SecretVault) throws(VaultError) -> T) throws(VaultError) -> T {
+        do {
+            return try body(vault)
+        } catch  where error.code == .keyRotated {
+            vault = try reopen()
+            return try body(vault)
+        }
+    }
+
+    func generation() throws(VaultError) -> Int64 {
+        try withVault { vault throws(VaultError) in try vault.generation() }
+    }
+
+    func configuration() throws(VaultError) -> VaultConfiguration {
+        try withVault { vault throws(VaultError) in try vault.configuration() }
+    }
+
+    func fingerprint(server: String, workspace: String) throws(VaultError) -> String {
+        try withVault { vault throws(VaultError) in try vault.injectionFingerprint(server: server, workspace: workspace)
+        }
+    }
+
+    func record(_ event: String, workspace: String?, target: String?, detail: String?) {
+        // Best effort on purpose: a lease event that cannot be audited (vault busy) must not take a channel down.
+        _ = try? withVault { vault throws(VaultError) in
+            try vault.recordEvent(event, workspace: workspace, target: target, detail: detail)
+        }
+    }
+
+    /// The installed server definition, or nil when the server is not installed in the workspace.
+    func installedServer(_ server: String, workspace: String) throws(VaultError) -> ServerDefinition? {
+        try withVault { vault throws(VaultError) in
+            try vault.installedServers(workspace: workspace).1.first { $0.definition.slug == server }?.definition
+        }
+    }
+
+    /// Everything needed to start a stdio upstream, decrypted and resolved. The masker for its output stays here
+    /// (it holds the values in guarded memory); the upstream masks through `mask(_:with:)` by the returned id.
+    func launchPlan(server: String, workspace: String, session: String) throws(BrokerError) -> LaunchPlan {
+        do throws(VaultError) {
+            if try vault.isStale() { vault = try reopen() }
+            guard let definition = try installedServer(server, workspace: workspace) else {
+                throw VaultError(.notFound, "server '\(server)' is not installed in '\(workspace)'")
+            }
+            guard case .stdio(let command, let args) = definition.transport else {
+                throw VaultError(
+                    .refused, "server '\(server)' is an HTTP server; this broker starts stdio servers only so far",
+                    remedy: "use a stdio server (--command)")
+            }
+            let fingerprint = try vault.injectionFingerprint(server: server, workspace: workspace)
+            let secrets = try vault.unsealForInjection(
+                server: server, workspace: workspace, purpose: "session \(session)")
+            let environment: ChildEnvironment
+            do {
+                environment = try ChildEnvironment(
+                    command: command, arguments: args, environment: definition.environment, secrets: secrets,
+                    server: server, workspace: workspace)
+            } catch {
+                throw VaultError(.notFound, error.message, remedy: error.remedy)
+            }
+            nextMaskerID += 1
+            maskers[nextMaskerID] = environment.masker
+            return LaunchPlan(
+                executable: try environment.resolvedExecutable(), arguments: environment.arguments,
+                environmentRows: environment.rows, fingerprint: fingerprint, maskerID: nextMaskerID)
+        } catch {
+            throw BrokerError(error)
+        }
+    }
+
+    private var maskers: [Int: SecretMasker] = [:]
+    private var nextMaskerID = 0
+
+    /// Masks what an upstream sent back, with the masker made when it was launched.
+    func mask(_ message: JSONRPCMessage, with maskerID: Int) -> JSONRPCMessage {
+        maskers[maskerID]?.mask(message) ?? message
+    }
+
+    func mask(_ line: String, with maskerID: Int) -> String {
+        maskers[maskerID]?.mask(line) ?? line
+    }
+
+    /// Forgets a masker once its upstream process is gone.
+    func dropMasker(_ maskerID: Int) {
+        maskers[maskerID] = nil
+    }
+}
+
+/// A resolved stdio upstream start. Holds secret values as `execve` needs them (the `NAME=value` rows and any
+/// resolved arguments): keep it only until the process is spawned.
+struct LaunchPlan: Sendable {
+    let executable: String
+    let arguments: [String]
+    let environmentRows: [[UInt8]]
+    let fingerprint: String
+    let maskerID: Int
+}

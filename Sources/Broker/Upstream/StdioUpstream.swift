@@ -1,0 +1,535 @@
+import BrokerProtocol
+import Logging
+import MCPWire
+
+/// One upstream MCP server process: started on first use, reused by every channel attached to it, restarted with
+/// backoff after a crash, drained and restarted when its injection changes, stopped when idle or released.
+///
+/// Speaks the upstream's own era (probed once per definition) and hands results back in the neutral model.
+/// JSON-RPC ids and progress tokens are always remapped, so any number of channels can share the process.
+actor StdioUpstream {
+    enum State {
+        case stopped
+        case starting
+        case ready(Running)
+        /// Stdin closed, waiting for the process to exit.
+        case stopping(Running)
+        case crashed(at: ContinuousClock.Instant)
+    }
+
+    /// A live process and what was learned when it started.
+    struct Running {
+        let generation: Int
+        let writer: AsyncStream<[UInt8]>.Continuation
+        let stop: AsyncStream<Void>.Continuation
+        let plan: LaunchPlanInfo
+        var era: ProtocolEra
+        var info: UpstreamInfo?
+    }
+
+    /// The non-secret part of a launch plan that outlives the spawn.
+    struct LaunchPlanInfo {
+        let fingerprint: String
+        let maskerID: Int
+    }
+
+    struct Pending {
+        let channel: Int?
+        let originalID: RequestID?
+        let continuation: CheckedContinuation<Outcome, Never>
+    }
+
+    let key: UpstreamKey
+    private let vault: VaultService
+    private let supervisor: TaskSupervisor
+    private let configuration: BrokerConfiguration
+    private let eras: EraCache
+    private let logger: Logger
+    private let clock = ContinuousClock()
+
+    private(set) var state: State = .stopped
+    private var generation = 0
+    private var startWaiters: [CheckedContinuation<Result<UpstreamInfo, BrokerError>, Never>] = []
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private var pending: [Int: Pending] = [:]
+    private var nextID = 0
+    private var channels: [Int: MessageSink] = [:]
+    private var progressTokens: [String: (channel: Int, token: JSONValue)] = [:]
+    private var upstreamRequests: [RequestID: Int] = [:]
+    private var listenID: Int?
+    private var crashesInARow = 0
+    private var lastActivity: ContinuousClock.Instant
+    private var restartRequested = false
+    /// How many processes this upstream has started (for tests and `leases list`).
+    private(set) var starts = 0
+
+    init(
+        key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
+        eras: EraCache, logger: Logger
+    ) {
+        self.key = key
+        self.vault = vault
+        self.supervisor = supervisor
+        self.configuration = configuration
+        self.eras = eras
+        self.logger = logger
+        self.lastActivity = ContinuousClock.now
+    }
+
+    // MARK: Channels
+
+    func attach(channel: Int, sink: MessageSink) {
+        channels[channel] = sink
+    }
+
+    /// Detaches a channel; returns how many remain.
+    func detach(channel: Int) -> Int {
+        channels[channel] = nil
+        for (id, entry) in pending where entry.channel == channel {
+            pending[id] = nil
+            entry.continuation.resume(
+                returning: .error(JSONRPCError(code: JSONRPCError.internalError, message: "channel closed")))
+        }
+        progressTokens = progressTokens.filter { $0.value.channel != channel }
+        return channels.count
+    }
+
+    var processID: Int32? { runningPID }
+    private var runningPID: Int32?
+
+    // MARK: Starting
+
+    /// Starts the process if needed and returns what the upstream said about itself.
+    func ensureStarted() async throws(BrokerError) -> UpstreamInfo {
+        while true {
+            switch state {
+            case .ready(let running) where !restartRequested:
+                if let info = running.info { return info }
+                return try await waitForStart()
+            case .starting, .ready, .stopping:
+                return try await waitForStart()
+            case .crashed(let at):
+                let backoff = min(
+                    configuration.initialBackoff * (1 << min(crashesInARow - 1, 16)), configuration.maximumBackoff)
+                let due = at + backoff
+                if clock.now < due {
+                    try? await Task.sleep(until: due, clock: clock)
+                    continue  // re-check: another caller may have started it meanwhile
+                }
+                return try await start()
+            case .stopped:
+                return try await start()
+            }
+        }
+    }
+
+    private func waitForStart() async throws(BrokerError) -> UpstreamInfo {
+        let result = await withCheckedContinuation { startWaiters.append($0) }
+        return try result.get()
+    }
+
+    private func start() async throws(BrokerError) -> UpstreamInfo {
+        state = .starting
+        let plan: LaunchPlan
+        do throws(BrokerError) {
+            plan = try await vault.launchPlan(server: key.server, workspace: key.workspace, session: key.session)
+        } catch {
+            return try finishStart(.failure(error))
+        }
+        generation += 1
+        starts += 1
+        let generation = generation
+        let (outgoing, writer) = AsyncStream<[UInt8]>.makeStream()
+        let (stopSignal, stop) = AsyncStream<Void>.makeStream()
+        let era = await eras.era(for: plan.fingerprint)
+        let running = Running(
+            generation: generation, writer: writer, stop: stop,
+            plan: LaunchPlanInfo(fingerprint: plan.fingerprint, maskerID: plan.maskerID), era: era ?? .modern, info: nil
+        )
+        state = .ready(running)
+        restartRequested = false
+        let grace = configuration.stopGrace
+        supervisor.spawn { [self] in
+            let outcome = await UpstreamProcess.run(
+                plan: plan, outgoing: outgoing, stopSignal: stopSignal, grace: grace
+            ) { event in
+                await self.handle(event, generation: generation)
+            }
+            await self.exited(generation: generation, outcome: outcome)
+        }
+        do throws(BrokerError) {
+            let (settledEra, info) = try await handshake(knownEra: era, generation: generation)
+            await eras.remember(settledEra, for: plan.fingerprint)
+            guard case .ready(var current) = state, current.generation == generation else {
+                throw BrokerError(.upstreamFailed, "upstream \(key.server) exited while starting")
+            }
+            current.era = settledEra
+            current.info = info
+            state = .ready(current)
+            crashesInARow = 0
+            if settledEra == .modern { openListen(generation: generation) }
+            return try finishStart(.success(info))
+        } catch {
+            if case .ready(let current) = state, current.generation == generation { stopProcess(current) }
+            return try finishStart(.failure(error))
+        }
+    }
+
+    private func finishStart(_ result: Result<UpstreamInfo, BrokerError>) throws(BrokerError) -> UpstreamInfo {
+        if case .failure = result, case .starting = state { state = .crashed(at: clock.now) }
+        let waiters = startWaiters
+        startWaiters = []
+        for waiter in waiters { waiter.resume(returning: result) }
+        return try result.get()
+    }
+
+    /// Probes the era with `server/discover` (unless already known) and falls back to `initialize`.
+    private func handshake(knownEra: ProtocolEra?, generation: Int) async throws(BrokerError) -> (
+        ProtocolEra, UpstreamInfo
+    ) {
+        if knownEra != .legacy {
+            let outcome = await call(
+                "server/discover", params: EraAdapter.discoverParams(), timeout: configuration.handshakeTimeout)
+            if case .result(let result) = outcome, EraAdapter.isModern(discoverResult: result) {
+                let info = EraAdapter.upstreamInfo(from: result, era: .modern)
+                return (
+                    .modern,
+                    UpstreamInfo(
+                        protocolVersion: info.version, serverInfo: info.info, capabilities: info.capabilities,
+                        instructions: info.instructions)
+                )
+            }
+            guard case .ready(let running) = state, running.generation == generation else {
+                // The probe killed it (some legacy servers exit on an unknown first request): legacy next time.
+                await eras.remember(.legacy, for: currentFingerprint ?? "")
+                throw BrokerError(
+                    .upstreamFailed, "upstream \(key.server) exited during the era probe; retrying as legacy")
+            }
+        }
+        if case .ready(var running) = state {
+            running.era = .legacy
+            state = .ready(running)
+        }
+        let outcome = await call(
+            "initialize", params: EraAdapter.initializeParams(), timeout: configuration.handshakeTimeout)
+        guard case .result(let result) = outcome else {
+            if case .error(let error) = outcome {
+                throw BrokerError(.upstreamFailed, "upstream \(key.server) refused initialize: \(error.message)")
+            }
+            throw BrokerError(.upstreamFailed, "upstream \(key.server) did not initialize")
+        }
+        write(.notification(method: "notifications/initialized", params: nil))
+        let info = EraAdapter.upstreamInfo(from: result, era: .legacy)
+        return (
+            .legacy,
+            UpstreamInfo(
+                protocolVersion: info.version, serverInfo: info.info, capabilities: info.capabilities,
+                instructions: info.instructions)
+        )
+    }
+
+    private var currentFingerprint: String? {
+        switch state {
+        case .ready(let r), .stopping(let r): r.plan.fingerprint
+        default: nil
+        }
+    }
+
+    /// A modern upstream pushes list changes only on a `subscriptions/listen` stream: keep one open for its life.
+    private func openListen(generation: Int) {
+        nextID += 1
+        listenID = nextID
+        let params: JSONValue = .object([
+            "notifications": .object([
+                "toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true,
+            ])
+        ])
+        write(
+            .request(
+                id: RequestID(nextID), method: "subscriptions/listen",
+                params: EraAdapter.upstreamParams(params, era: .modern)))
+    }
+
+    // MARK: Requests
+
+    /// Forwards one request from a channel and returns the upstream's answer in the neutral model.
+    func request(channel: Int, id originalID: RequestID, method: String, params: JSONValue?) async -> Outcome {
+        do {
+            _ = try await ensureStarted()
+        } catch {
+            return .error(JSONRPCError(code: JSONRPCError.internalError, message: error.description))
+        }
+        guard case .ready(let running) = state else {
+            return .error(
+                JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) is not running"))
+        }
+        var upstreamParams = EraAdapter.upstreamParams(params, era: running.era)
+        var mappedToken: String?
+        if var object = upstreamParams?.objectValue, var meta = object["_meta"]?.objectValue,
+            let token = meta["progressToken"]
+        {
+            nextID += 1
+            let mapped = "sealgate-\(nextID)"
+            progressTokens[mapped] = (channel, token)
+            meta["progressToken"] = .string(mapped)
+            object["_meta"] = .object(meta)
+            upstreamParams = .object(object)
+            mappedToken = mapped
+        }
+        let outcome = await call(
+            method, params: upstreamParams, channel: channel, originalID: originalID,
+            timeout: configuration.requestTimeout)
+        if let mappedToken { progressTokens[mappedToken] = nil }
+        finishDrainIfDone()
+        switch outcome {
+        case .result(let result): return .result(EraAdapter.neutralResult(result))
+        case .error: return outcome
+        }
+    }
+
+    /// Sends a request upstream and waits for its answer, at most `timeout`; on timeout the upstream is told to
+    /// cancel it (`notifications/cancelled`).
+    private func call(
+        _ method: String, params: JSONValue?, channel: Int? = nil, originalID: RequestID? = nil, timeout: Duration
+    ) async -> Outcome {
+        nextID += 1
+        let id = nextID
+        lastActivity = clock.now
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask { [clock] in
+                try? await Task.sleep(for: timeout, clock: clock)
+                if !Task.isCancelled { await self.timeOut(id, after: timeout) }
+            }
+            let outcome = await withCheckedContinuation { continuation in
+                pending[id] = Pending(channel: channel, originalID: originalID, continuation: continuation)
+                write(.request(id: RequestID(id), method: method, params: params))
+            }
+            group.cancelAll()
+            return outcome
+        }
+    }
+
+    private func timeOut(_ id: Int, after timeout: Duration) {
+        guard let entry = pending.removeValue(forKey: id) else { return }
+        write(
+            .notification(
+                method: "notifications/cancelled", params: .object(["requestId": JSONValue(id), "reason": "timeout"])))
+        logger.warning("upstream request timed out", metadata: ["upstream": "\(key)", "timeout": "\(timeout)"])
+        entry.continuation.resume(
+            returning: .error(
+                JSONRPCError(
+                    code: JSONRPCError.internalError,
+                    message: "upstream \(key.server) did not answer within \(timeout)",
+                    data: .object(["reason": "timeout"]))))
+        finishDrainIfDone()
+    }
+
+    /// The client gave up on a request: answer it as cancelled and tell the upstream.
+    func cancel(channel: Int, originalID: RequestID, reason: JSONValue?) {
+        guard
+            let (id, entry) = pending.first(where: { $0.value.channel == channel && $0.value.originalID == originalID })
+        else { return }
+        pending[id] = nil
+        var params: JSONObject = ["requestId": JSONValue(id)]
+        if let reason { params["reason"] = reason }
+        write(.notification(method: "notifications/cancelled", params: .object(params)))
+        entry.continuation.resume(
+            returning: .error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled")))
+        finishDrainIfDone()
+    }
+
+    /// A notification from the client for the upstream (other than cancellation): passed on as it is.
+    func notify(method: String, params: JSONValue?) {
+        guard case .ready(let running) = state else { return }
+        write(.notification(method: method, params: EraAdapter.upstreamParams(params, era: running.era)))
+    }
+
+    /// The client's answer to a request the upstream made.
+    func reply(channel: Int, id: RequestID, outcome: Outcome) {
+        guard upstreamRequests.removeValue(forKey: id) == channel else { return }
+        switch outcome {
+        case .result(let result): write(.result(id: id, result: result))
+        case .error(let error): write(.error(id: id, error))
+        }
+    }
+
+    private func write(_ message: JSONRPCMessage) {
+        guard case .ready(let running) = state else { return }
+        running.writer.yield(message.serialized + [0x0A])
+    }
+
+    // MARK: What the process says
+
+    private func handle(_ event: UpstreamProcess.Event, generation: Int) async {
+        guard generation == self.generation else { return }
+        switch event {
+        case .started(let pid):
+            runningPID = pid
+            logger.info("upstream started", metadata: ["upstream": "\(key)", "pid": "\(pid)"])
+        case .stderr(let line):
+            guard let maskerID = currentMaskerID else { return }
+            let masked = await vault.mask(line, with: maskerID)
+            logger.notice("upstream stderr: \(masked)", metadata: ["upstream": "\(key)"])
+        case .line(let line):
+            guard let maskerID = currentMaskerID else { return }
+            let message: JSONRPCMessage
+            do {
+                message = try JSONRPCMessage.parse(Array(line.utf8))
+            } catch {
+                logger.warning("upstream wrote something that is not JSON-RPC", metadata: ["upstream": "\(key)"])
+                return
+            }
+            deliver(await vault.mask(message, with: maskerID))
+        }
+    }
+
+    private var currentMaskerID: Int? {
+        switch state {
+        case .ready(let r), .stopping(let r): r.plan.maskerID
+        default: nil
+        }
+    }
+
+    private func deliver(_ message: JSONRPCMessage) {
+        switch message {
+        case .result(let id, let result):
+            resolve(id, .result(result))
+        case .error(let id, let error):
+            if let id { resolve(id, .error(error)) }
+        case .notification(let method, let params):
+            if method == "notifications/progress", let token = params?["progressToken"]?.stringValue,
+                let target = progressTokens[token], var object = params?.objectValue
+            {
+                object["progressToken"] = target.token
+                channels[target.channel]?.send(
+                    .notification(channel: target.channel, method: method, params: .object(object)))
+                return
+            }
+            guard method != "notifications/subscriptions/acknowledged", method != "notifications/cancelled" else {
+                return
+            }
+            let neutral = EraAdapter.neutralNotificationParams(params)
+            for (channel, sink) in channels {
+                sink.send(.notification(channel: channel, method: method, params: neutral))
+            }
+        case .request(let id, let method, let params):
+            if method == "ping" {
+                write(.result(id: id, result: .object([:])))
+                return
+            }
+            // A legacy upstream asks its client (sampling, elicitation, roots): route it to the channel whose request
+            // is the oldest in flight, or any attached channel.
+            let channel =
+                pending.sorted { $0.key < $1.key }.first { $0.value.channel != nil }?.value.channel
+                ?? channels.keys.min()
+            guard let channel, let sink = channels[channel] else {
+                write(.error(id: id, JSONRPCError(code: JSONRPCError.methodNotFound, message: "no client to ask")))
+                return
+            }
+            upstreamRequests[id] = channel
+            sink.send(.upstreamRequest(channel: channel, id: id, method: method, params: params))
+        }
+    }
+
+    private func resolve(_ id: RequestID, _ outcome: Outcome) {
+        guard case .number(let lexeme) = id, let number = Int(lexeme), let entry = pending.removeValue(forKey: number)
+        else {
+            return
+        }
+        entry.continuation.resume(returning: outcome)
+    }
+
+    // MARK: Stopping
+
+    private func exited(generation: Int, outcome: UpstreamProcess.Outcome) async {
+        guard generation == self.generation else { return }
+        let wasStopping: Bool
+        var maskerID: Int?
+        switch state {
+        case .stopping(let r):
+            wasStopping = true
+            maskerID = r.plan.maskerID
+        case .ready(let r):
+            wasStopping = false
+            maskerID = r.plan.maskerID
+        default:
+            wasStopping = false
+        }
+        runningPID = nil
+        listenID = nil
+        let failures = pending
+        pending = [:]
+        for entry in failures.values {
+            entry.continuation.resume(
+                returning: .error(
+                    JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) exited")))
+        }
+        if wasStopping {
+            state = .stopped
+            logger.info("upstream stopped", metadata: ["upstream": "\(key)", "how": "\(outcome)"])
+        } else {
+            crashesInARow += 1
+            state = .crashed(at: clock.now)
+            logger.error("upstream exited unexpectedly", metadata: ["upstream": "\(key)", "how": "\(outcome)"])
+        }
+        if let maskerID { await vault.dropMasker(maskerID) }
+        let waiters = exitWaiters
+        exitWaiters = []
+        for waiter in waiters { waiter.resume() }
+        let starting = startWaiters
+        startWaiters = []
+        for waiter in starting {
+            waiter.resume(
+                returning: .failure(BrokerError(.upstreamFailed, "upstream \(key.server) exited while starting")))
+        }
+        if restartRequested && !channels.isEmpty && wasStopping {
+            _ = try? await ensureStarted()  // best effort: a failure shows on the next request
+        }
+    }
+
+    private func stopProcess(_ running: Running) {
+        state = .stopping(running)
+        running.writer.finish()
+        running.stop.yield()
+    }
+
+    /// Stops the process (stdin closed, then SIGTERM and SIGKILL to its process group) and waits for it to exit.
+    func stop() async {
+        restartRequested = false
+        switch state {
+        case .ready(let running):
+            stopProcess(running)
+            await withCheckedContinuation { exitWaiters.append($0) }
+        case .stopping:
+            await withCheckedContinuation { exitWaiters.append($0) }
+        case .crashed:
+            state = .stopped
+        default:
+            break
+        }
+    }
+
+    /// Re-establishes the upstream when what it was started with changed: in-flight calls finish first.
+    func refresh(fingerprint: String) {
+        guard case .ready(let running) = state, running.plan.fingerprint != fingerprint else { return }
+        restartRequested = true
+        logger.info("upstream injection changed; draining to restart", metadata: ["upstream": "\(key)"])
+        finishDrainIfDone()
+    }
+
+    private func finishDrainIfDone() {
+        guard restartRequested, case .ready(let running) = state, pending.keys.allSatisfy({ $0 == listenID }) else {
+            return
+        }
+        stopProcess(running)
+    }
+
+    /// Stops the process when nothing used it for `idleTimeout`.
+    func stopIfIdle() {
+        guard case .ready(let running) = state, running.info != nil,
+            pending.keys.allSatisfy({ $0 == listenID }), clock.now - lastActivity >= configuration.idleTimeout
+        else { return }
+        logger.info("upstream idle; stopping", metadata: ["upstream": "\(key)"])
+        stopProcess(running)
+    }
+}

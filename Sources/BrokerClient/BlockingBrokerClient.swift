@@ -1,0 +1,111 @@
+import BrokerProtocol
+import Glibc
+import MCPWire
+
+/// A synchronous connection to the broker socket: send a message, read the next one. For command-line tools and
+/// tests; a gateway wants an asynchronous client.
+public final class BlockingBrokerClient {
+    private let fd: Int32
+    private var decoder = FrameDecoder()
+    private var buffered: [BrokerMessage] = []
+
+    /// Connects to the socket at `path`.
+    public init(path: String) throws(BrokerClientError) {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BrokerClientError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw BrokerClientError("the socket path is too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard rc == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw BrokerClientError(
+                "cannot connect to the broker at \(path): \(reason)",
+                remedy: "start it with `sealgate broker` (or `sealgate serve`)")
+        }
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    public func send(_ message: BrokerMessage) throws(BrokerClientError) {
+        try sendRaw(message.frame)
+    }
+
+    /// Writes bytes as they are (tests use it for malformed frames).
+    public func sendRaw(_ bytes: [UInt8]) throws(BrokerClientError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw BrokerClientError("the broker closed the connection") }
+            offset += n
+        }
+    }
+
+    /// The next message, waiting at most `timeout` seconds.
+    public func receive(timeout: Double = 10) throws(BrokerClientError) -> BrokerMessage {
+        if !buffered.isEmpty { return buffered.removeFirst() }
+        while true {
+            do {
+                if let object = try decoder.nextFrame() {
+                    do {
+                        return try BrokerMessage(object)
+                    } catch {
+                        throw BrokerClientError("the broker sent an unreadable message: \(error.message)")
+                    }
+                }
+            } catch {
+                throw BrokerClientError("the broker sent a bad frame: \(error)")
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(timeout * 1000))
+            guard ready > 0 else { throw BrokerClientError("no answer from the broker within \(timeout) s") }
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw BrokerClientError("the broker closed the connection") }
+            decoder.append(chunk[0..<n])
+        }
+    }
+
+    /// Receives until `match` accepts a message; others are kept for later `receive` calls.
+    public func receive<T>(timeout: Double = 10, _ match: (BrokerMessage) -> T?) throws(BrokerClientError) -> T {
+        var skipped: [BrokerMessage] = []
+        defer { buffered = skipped + buffered }
+        while true {
+            let message = try receive(timeout: timeout)
+            if let value = match(message) { return value }
+            skipped.append(message)
+        }
+    }
+
+    /// Says hello and returns the first snapshot.
+    public func handshake(client: String) throws(BrokerClientError) -> ConfigSnapshot {
+        try send(.hello(protocolVersion: BrokerMessage.protocolVersion, client: client))
+        return try receive { message -> ConfigSnapshot? in
+            if case .snapshot(let snapshot) = message { return snapshot }
+            return nil
+        }
+    }
+}
+
+/// A failure to talk to the broker, with what to do about it.
+public struct BrokerClientError: Error, CustomStringConvertible {
+    public let message: String
+    public let remedy: String?
+    init(_ message: String, remedy: String? = nil) {
+        (self.message, self.remedy) = (message, remedy)
+    }
+    public var description: String { remedy.map { "\(message); \($0)" } ?? message }
+}
