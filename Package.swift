@@ -74,8 +74,7 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate-test-upstream",
-                .product(name: "Logging", package: "swift-log"),
+                "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate", "sealgate-test-upstream",
             ]
         ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).

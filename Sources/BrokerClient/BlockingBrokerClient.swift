@@ -90,9 +90,15 @@ public final class BlockingBrokerClient {
         }
     }
 
-    /// Says hello and returns the first snapshot.
+    /// Says hello, takes the welcome, and returns the first snapshot.
     public func handshake(client: String) throws(BrokerClientError) -> ConfigSnapshot {
         try send(.hello(protocolVersion: BrokerMessage.protocolVersion, client: client))
+        let welcome = try receive(timeout: 10)
+        switch welcome {
+        case .welcome: break
+        case .failure(_, _, _, let message): throw BrokerClientError("the broker refused: \(message)")
+        default: throw BrokerClientError("the broker answered hello with something other than welcome")
+        }
         return try receive { message -> ConfigSnapshot? in
             if case .snapshot(let snapshot) = message { return snapshot }
             return nil

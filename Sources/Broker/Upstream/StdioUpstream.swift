@@ -56,6 +56,8 @@ actor StdioUpstream {
     private var channels: [Int: MessageSink] = [:]
     private var progressTokens: [String: (channel: Int, token: JSONValue)] = [:]
     private var upstreamRequests: [RequestID: Int] = [:]
+    /// Cancellations that arrived before their request reached this actor (the two travel different paths).
+    private var earlyCancellations: [String] = []
     private var listenID: Int?
     private var crashesInARow = 0
     private var lastActivity: ContinuousClock.Instant
@@ -263,6 +265,10 @@ actor StdioUpstream {
             return .error(
                 JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) is not running"))
         }
+        if let index = earlyCancellations.firstIndex(of: "\(channel)|\(originalID)") {
+            earlyCancellations.remove(at: index)
+            return .error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled"))
+        }
         var upstreamParams = EraAdapter.upstreamParams(params, era: running.era)
         var mappedToken: String?
         if var object = upstreamParams?.objectValue, var meta = object["_meta"]?.objectValue,
@@ -328,7 +334,12 @@ actor StdioUpstream {
     func cancel(channel: Int, originalID: RequestID, reason: JSONValue?) {
         guard
             let (id, entry) = pending.first(where: { $0.value.channel == channel && $0.value.originalID == originalID })
-        else { return }
+        else {
+            // Remember a few: the request may still be on its way here.
+            earlyCancellations.append("\(channel)|\(originalID)")
+            if earlyCancellations.count > 64 { earlyCancellations.removeFirst() }
+            return
+        }
         pending[id] = nil
         var params: JSONObject = ["requestId": JSONValue(id)]
         if let reason { params["reason"] = reason }

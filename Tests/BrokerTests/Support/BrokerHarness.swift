@@ -1,30 +1,31 @@
-import Broker
 import BrokerClient
 import BrokerProtocol
 import Foundation
-import Logging
 import MCPWire
 import Testing
 import Vault
 
-/// A vault in a temporary home, a broker serving it on a real socket in this process, and the test upstream.
+/// A vault in a temporary home and the real `sealgate broker` serving it, as its own process: the test's blocking
+/// client never shares a thread pool with the broker.
 final class BrokerHarness: @unchecked Sendable {  // tests drive it from one task at a time
     let home: VaultHome
     let socketPath: String
-    let logs = LogCollector()
-    private(set) var broker: CredentialBroker!
-    private var task: Task<Void, Never>?
+    let logPath: String
+    private var process: Process?
 
-    static let upstream: String = {
+    static let upstream = binary("sealgate-test-upstream")
+    static let sealgate = binary("sealgate")
+
+    static func binary(_ name: String) -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("sealgate-test-upstream"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sealgate-test-upstream"),
-            root.appendingPathComponent(".build/debug/sealgate-test-upstream"),
+            Bundle.main.bundleURL.appendingPathComponent(name),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name),
+            root.appendingPathComponent(".build/debug/\(name)"),
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }?.path ?? candidates.last!.path
-    }()
+    }
 
     /// Creates the vault; `setUp` adds servers and secrets with a vault handle before the broker starts.
     init(setUp: (SecretVault) throws -> Void = { _ in }) throws {
@@ -32,12 +33,18 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
         let path = String(cString: mkdtemp(&template)!)
         home = VaultHome(path: path + "/home")
         socketPath = path + "/broker.sock"
+        logPath = path + "/broker.log"
         let vault = try SecretVault.create(home: home, unlock: .keyFile, actor: "test")
         _ = try vault.createWorkspace(name: "Eng")
         try setUp(vault)
     }
 
     deinit {
+        // A test that failed before `stop()` still takes its broker (and so its upstreams) down.
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: (home.path as NSString).deletingLastPathComponent)
     }
 
@@ -48,8 +55,8 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
         try vault.addServer(
             ServerDefinition(
                 slug: slug, transport: .stdio(command: upstream, args: ["--era=\(era)"]),
-                environment: env.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) }, shared: shared
-            ))
+                environment: env.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value) },
+                shared: shared))
         try vault.install(server: slug, workspace: "eng")
     }
 
@@ -59,73 +66,41 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
         }
     }
 
-    /// Starts the broker with `configure`d timeouts and waits until its socket accepts connections.
-    func start(_ configure: (inout BrokerConfiguration) -> Void = { _ in }) async throws {
-        var configuration = BrokerConfiguration()
-        configuration.pollInterval = .milliseconds(50)
-        configure(&configuration)
-        let home = home
-        let logs = logs
-        let logger = Logger(label: "test.broker") { _ in logs.handler() }
-        let broker = try CredentialBroker(configuration: configuration, logger: logger) {
-            () throws(VaultError) -> SecretVault in
-            try SecretVault.open(home: home, actor: "broker") { () throws(VaultError) -> SecretValue in
-                throw VaultError(.refused, "key-file vault")
-            }
-        }
-        self.broker = broker
-        let server = BrokerSocketServer(path: socketPath, broker: broker, logger: logger)
-        let (ready, signal) = AsyncStream<Void>.makeStream()
-        task = Task {
-            await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await broker.run() }
-                group.addTask { try await server.run { signal.yield() } }
-                _ = try? await group.next()
-                group.cancelAll()
-            }
-        }
-        for await _ in ready { break }
+    /// Starts `sealgate broker` with extra flags (`--request-timeout 500ms`, …) and waits until it accepts
+    /// connections.
+    func start(_ flags: [String] = []) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.sealgate)
+        process.arguments = ["--home", home.path, "broker", "--socket", socketPath, "--log-level", "debug"] + flags
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = log
+        process.standardOutput = log
+        process.standardInput = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment["SEALGATE_HOME"] = nil
+        process.environment = environment
+        try process.run()
+        self.process = process
+        let ready = await eventually(within: 20) { (try? BlockingBrokerClient(path: self.socketPath)) != nil }
+        guard ready else { throw CLIFailure("the broker did not start: \(logs)") }
     }
 
+    /// Stops the broker with SIGTERM and waits for it.
     func stop() async {
-        task?.cancel()
-        await task?.value
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        _ = await eventually(within: 10) { !process.isRunning }
     }
+
+    /// Everything the broker logged.
+    var logs: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// A client that said hello.
     func client() throws -> BlockingBrokerClient {
         let client = try BlockingBrokerClient(path: socketPath)
         _ = try client.handshake(client: "test")
         return client
-    }
-}
-
-/// Collects log lines so tests can read what the broker logged.
-final class LogCollector: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    func append(_ line: String) {
-        lock.withLock { lines.append(line) }
-    }
-
-    var text: String { lock.withLock { lines.joined(separator: "\n") } }
-
-    func handler() -> some LogHandler { CollectingLogHandler(collector: self) }
-}
-
-struct CollectingLogHandler: LogHandler {
-    let collector: LogCollector
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        collector.append("\(event.level) \(event.message) \(event.metadata ?? [:])")
     }
 }
 

@@ -1,0 +1,237 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import MCPWire
+import Testing
+import Vault
+
+/// Upstream processes over their life: crashes, hangs, idleness, leases, rotation, and nothing left behind.
+@Suite(.serialized)
+struct LifecycleTests {
+    @Test func aCrashedUpstreamIsRestartedWithBackoff() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start(["--restart-backoff", "300ms"])
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        let firstPID = try client.tool(channel, "pid")
+        let crash = try client.tool(channel, "crash")
+        #expect(crash.contains("exited"))
+        let started = Date()
+        let secondPID = try client.tool(channel, "pid")
+        #expect(Date().timeIntervalSince(started) >= 0.25, "restarted before the backoff")
+        #expect(secondPID != firstPID)
+        #expect(try client.tool(channel, "echo", ["text": "again"]) == "again")
+        #expect(!processExists(Int32(firstPID)!))
+        await harness.stop()
+    }
+
+    @Test func aHungRequestTimesOutIsCancelledUpstreamAndTheUpstreamKeepsWorking() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start(["--request-timeout", "500ms"])
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        let pid = try client.tool(channel, "pid")
+        let started = Date()
+        let answer = try client.tool(channel, "sleep", ["ms": 5_000])
+        #expect(answer.contains("did not answer") && answer.contains("timeout"))
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(try client.tool(channel, "pid") == pid)
+        #expect(try client.tool(channel, "echo", ["text": "still here"]) == "still here")
+        await harness.stop()
+    }
+
+    @Test func aClientCancellationIsForwardedUpstream() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        try client.send(
+            .request(
+                channel: channel, id: RequestID(42), method: "tools/call",
+                params: .object(["name": "sleep", "arguments": .object(["ms": 10_000])])))
+        try client.send(
+            .notify(
+                channel: channel, method: "notifications/cancelled",
+                params: .object(["requestId": 42, "reason": "user"])))
+        let outcome = try client.receive(timeout: 3) { message -> Outcome? in
+            if case .response(channel, RequestID(42), let outcome) = message { return outcome }
+            return nil
+        }
+        guard case .error(let error) = outcome else { throw CLIFailure("\(outcome)") }
+        #expect(error.message == "request cancelled")
+        #expect(try client.tool(channel, "echo", ["text": "next"]) == "next")
+        await harness.stop()
+    }
+
+    @Test func anIdleUpstreamIsStoppedAndStartsAgainOnUse() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start(["--idle-timeout", "300ms"])
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        let pid = Int32(try client.tool(channel, "pid"))!
+        #expect(await eventually { !processExists(pid) })
+        let again = try client.tool(channel, "pid")
+        #expect(Int32(again) != pid)
+        await harness.stop()
+    }
+
+    @Test func aHundredOpenCloseCyclesLeaveNoProcessAndNoZombie() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start()
+        let client = try harness.client()
+        var pids: [Int32] = []
+        for cycle in 0..<100 {
+            let (channel, _, _) = try client.open("up", session: "cycle-\(cycle)")
+            pids.append(Int32(try client.tool(channel, "pid"))!)
+            try client.send(.close(channel: channel))
+            _ = try client.receive { message -> Bool? in
+                if case .closed(channel, _) = message { return true }
+                return nil
+            }
+        }
+        #expect(Set(pids).count == 100)
+        #expect(await eventually { pids.allSatisfy { !processExists($0) } }, "leftover upstream processes")
+        #expect(upstreamProcessesOfThisTest().isEmpty)
+        #expect(zombieChildren().isEmpty)
+        await harness.stop()
+    }
+
+    @Test func anExpiredLeaseClosesItsChannelAndStopsTheUpstream() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start(["--lease-ttl", "700ms"])
+        let client = try harness.client()
+        let (channel, lease, _) = try client.open("up")
+        let pid = Int32(try client.tool(channel, "pid"))!
+        // Renewal keeps it alive past its first expiry.
+        try client.send(.renew(ref: "r", lease: lease.id))
+        let renewed = try client.receive { message -> LeaseInfo? in
+            if case .renewed("r", let lease) = message { return lease }
+            return nil
+        }
+        #expect(renewed.expiresAt >= lease.expiresAt)
+        let reason = try client.receive(timeout: 5) { message -> String? in
+            if case .closed(channel, let reason) = message { return reason }
+            return nil
+        }
+        #expect(reason == "lease expired")
+        #expect(await eventually { !processExists(pid) })
+        // Renewing an expired lease fails, and the failure is audited.
+        try client.send(.renew(ref: "late", lease: lease.id))
+        let failure = try client.receive { message -> FailureCode? in
+            if case .failure("late", _, let code, _) = message { return code }
+            return nil
+        }
+        #expect(failure == .notFound)
+        await harness.stop()
+        let events = try harness.openVault().auditEntries(workspace: nil).map(\.event)
+        #expect(
+            events.contains("lease.grant") && events.contains("lease.expire") && events.contains("lease.renew-failed"))
+    }
+
+    @Test func aRevokedLeaseClosesItsChannelAndStopsTheUpstream() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start()
+        let gateway = try harness.client()
+        let (channel, lease, _) = try gateway.open("up")
+        let pid = Int32(try gateway.tool(channel, "pid"))!
+        let admin = try harness.client()
+        try admin.send(.listLeases(ref: "l"))
+        let listed = try admin.receive { message -> [LeaseInfo]? in
+            if case .leases("l", let leases) = message { return leases }
+            return nil
+        }
+        #expect(listed.map(\.id) == [lease.id])
+        try admin.send(.revokeLease(ref: "v", lease: lease.id))
+        _ = try admin.receive { message -> Bool? in
+            if case .revoked("v", _) = message { return true }
+            return nil
+        }
+        let reason = try gateway.receive { message -> String? in
+            if case .closed(channel, let reason) = message { return reason }
+            return nil
+        }
+        #expect(reason == "lease revoked")
+        #expect(await eventually { !processExists(pid) })
+        await harness.stop()
+        #expect(try harness.openVault().auditEntries(workspace: nil).contains { $0.event == "lease.revoke" })
+    }
+
+    @Test func rotationRestartsTheUpstreamsThatUseTheSecretAndOnlyThose() async throws {
+        let harness = try BrokerHarness { vault in
+            try BrokerHarness.addUpstream(vault, slug: "uses")
+            try BrokerHarness.addUpstream(vault, slug: "other")
+            try vault.setSecret(
+                server: "uses", name: "TOKEN", value: SecretValue(unsafeFromString: "first-value"), workspace: "eng")
+            try vault.setSecret(
+                server: "other", name: "OTHER", value: SecretValue(unsafeFromString: "unchanged"), workspace: "eng")
+        }
+        try await harness.start()
+        let client = try harness.client()
+        let (uses, _, _) = try client.open("uses")
+        let (other, _, _) = try client.open("other")
+        let usesPID = try client.tool(uses, "pid")
+        let otherPID = try client.tool(other, "pid")
+        // A call in flight when the secret changes finishes on the old process (drain), then it restarts.
+        try client.send(
+            .request(
+                channel: uses, id: RequestID(9), method: "tools/call",
+                params: .object(["name": "sleep", "arguments": .object(["ms": 400])])))
+        try harness.openVault().setSecret(
+            server: "uses", name: "TOKEN", value: SecretValue(unsafeFromString: "second-value"), workspace: "eng")
+        let drained = try client.receive { message -> Outcome? in
+            if case .response(uses, RequestID(9), let outcome) = message { return outcome }
+            return nil
+        }
+        #expect(drained.resultValue != nil, "the in-flight call must finish: \(drained)")
+        let changed = try await eventually(within: 3) { try client.tool(uses, "pid") != usesPID }
+        #expect(changed)
+        #expect(try client.tool(uses, "env_hash", ["name": "TOKEN"]) == sha256("second-value"))
+        #expect(try client.tool(other, "pid") == otherPID)
+        // Key rotation of the workspace re-establishes too; the master key alone does not change any value.
+        let before = try client.tool(uses, "pid")
+        try harness.openVault().rotateWorkspaceKey(workspace: "eng")
+        #expect(try await eventually(within: 3) { try client.tool(uses, "pid") != before })
+        #expect(try client.tool(uses, "env_hash", ["name": "TOKEN"]) == sha256("second-value"))
+        await harness.stop()
+    }
+
+    @Test func stoppingTheBrokerStopsEveryUpstream() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up", shared: true) }
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        let pid = Int32(try client.tool(channel, "pid"))!
+        await harness.stop()
+        #expect(await eventually { !processExists(pid) })
+    }
+}
+
+/// Test-upstream processes whose parent is this test process.
+func upstreamProcessesOfThisTest() -> [Int32] {
+    children().filter { pid in
+        ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "").hasSuffix(
+            "sealgate-test-upstream")
+    }
+}
+
+/// Children of this process in state Z.
+func zombieChildren() -> [Int32] {
+    children().filter { pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
+    }
+}
+
+func children() -> [Int32] {
+    let me = getpid()
+    let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+    return pids.filter { pid in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        return fields.count > 1 && Int32(fields[1]) == me
+    }
+}
