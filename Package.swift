@@ -80,7 +80,10 @@ let package = Package(
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).
         .testTarget(
             name: "CLITests",
-            dependencies: ["sealgate", "Vault", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "sealgate", "sealgate-test-upstream", "Vault", "BrokerClient", "BrokerProtocol", "MCPWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )
