@@ -53,6 +53,12 @@ let package = Package(
         // An MCP server for tests only: echo, env hashes and leaks, sleep, crash, list_changed; both eras.
         .executableTarget(name: "sealgate-test-upstream", path: "Sources/TestUpstream"),
 
+        // Benchmarks that print numbers (scripts/bench); not tests.
+        .executableTarget(
+            name: "sealgate-bench", dependencies: ["BrokerClient", "BrokerProtocol", "MCPWire", "Vault"],
+            path: "Sources/Bench"
+        ),
+
         // The `sealgate` executable: thin commands, the composition root.
         .executableTarget(
             name: "sealgate",

@@ -13,8 +13,9 @@ public struct BrokerConfiguration: Sendable {
     public var maximumBackoff: Duration = .seconds(10)
     /// How long a stopping upstream gets after stdin closes before SIGTERM, and after SIGTERM before SIGKILL.
     public var stopGrace: Duration = .milliseconds(500)
-    /// How often the vault is checked for changes (generation) and leases and idle upstreams are swept.
-    public var pollInterval: Duration = .milliseconds(200)
+    /// How often the vault is checked for changes (generation) and leases, request deadlines and idle upstreams are
+    /// swept; timeouts and expiries fire up to this much late.
+    public var pollInterval: Duration = .milliseconds(100)
 
     public init() {}
 }

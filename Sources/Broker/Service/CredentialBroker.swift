@@ -218,7 +218,10 @@ public actor CredentialBroker {
                 "lease.expire", workspace: lease.info.workspace, target: lease.info.server, detail: lease.info.id)
             await close(channel: lease.channel, reason: "lease expired", notify: true)
         }
-        for upstream in upstreams.values { await upstream.stopIfIdle() }
+        for upstream in upstreams.values {
+            await upstream.expireOverdue()
+            await upstream.stopIfIdle()
+        }
     }
 
     private func stopAll() async {

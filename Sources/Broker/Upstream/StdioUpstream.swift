@@ -36,6 +36,8 @@ actor StdioUpstream {
     struct Pending {
         let channel: Int?
         let originalID: RequestID?
+        let deadline: ContinuousClock.Instant
+        let timeout: Duration
         let continuation: CheckedContinuation<Outcome, Never>
     }
 
@@ -293,40 +295,41 @@ actor StdioUpstream {
         }
     }
 
-    /// Sends a request upstream and waits for its answer, at most `timeout`; on timeout the upstream is told to
-    /// cancel it (`notifications/cancelled`).
+    /// Sends a request upstream and waits for its answer, at most `timeout` (enforced by `expireOverdue`, which
+    /// the broker's sweep calls; a timer task per request would cost more than the request).
     private func call(
         _ method: String, params: JSONValue?, channel: Int? = nil, originalID: RequestID? = nil, timeout: Duration
     ) async -> Outcome {
         nextID += 1
         let id = nextID
         lastActivity = clock.now
-        return await withTaskGroup(of: Void.self) { group in
-            group.addTask { [clock] in
-                try? await Task.sleep(for: timeout, clock: clock)
-                if !Task.isCancelled { await self.timeOut(id, after: timeout) }
-            }
-            let outcome = await withCheckedContinuation { continuation in
-                pending[id] = Pending(channel: channel, originalID: originalID, continuation: continuation)
-                write(.request(id: RequestID(id), method: method, params: params))
-            }
-            group.cancelAll()
-            return outcome
+        let deadline = lastActivity + timeout
+        return await withCheckedContinuation { continuation in
+            pending[id] = Pending(
+                channel: channel, originalID: originalID, deadline: deadline, timeout: timeout,
+                continuation: continuation)
+            write(.request(id: RequestID(id), method: method, params: params))
         }
     }
 
-    private func timeOut(_ id: Int, after timeout: Duration) {
-        guard let entry = pending.removeValue(forKey: id) else { return }
-        write(
-            .notification(
-                method: "notifications/cancelled", params: .object(["requestId": JSONValue(id), "reason": "timeout"])))
-        logger.warning("upstream request timed out", metadata: ["upstream": "\(key)", "timeout": "\(timeout)"])
-        entry.continuation.resume(
-            returning: .error(
-                JSONRPCError(
-                    code: JSONRPCError.internalError,
-                    message: "upstream \(key.server) did not answer within \(timeout)",
-                    data: .object(["reason": "timeout"]))))
+    /// Fails every request past its deadline and tells the upstream to cancel it.
+    func expireOverdue() {
+        let now = clock.now
+        for (id, entry) in pending where entry.deadline <= now && id != listenID {
+            pending[id] = nil
+            write(
+                .notification(
+                    method: "notifications/cancelled",
+                    params: .object(["requestId": JSONValue(id), "reason": "timeout"])))
+            logger.warning(
+                "upstream request timed out", metadata: ["upstream": "\(key)", "timeout": "\(entry.timeout)"])
+            entry.continuation.resume(
+                returning: .error(
+                    JSONRPCError(
+                        code: JSONRPCError.internalError,
+                        message: "upstream \(key.server) did not answer within \(entry.timeout)",
+                        data: .object(["reason": "timeout"]))))
+        }
         finishDrainIfDone()
     }
 

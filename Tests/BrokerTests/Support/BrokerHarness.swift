@@ -72,7 +72,7 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.sealgate)
         process.arguments = ["--home", home.path, "broker", "--socket", socketPath, "--log-level", "debug"] + flags
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
         process.standardOutput = log
