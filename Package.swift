@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", exact: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         // libsodium through pkg-config (apt: libsodium-dev), plus the few Linux calls Swift cannot make directly.
@@ -47,11 +48,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
         // An MCP server for tests only: echo, env hashes and leaks, sleep, crash, list_changed; both eras.
-        .executableTarget(name: "sealgate-test-upstream", path: "Sources/TestUpstream"),
+        .executableTarget(
+            name: "sealgate-test-upstream",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/TestUpstream"
+        ),
 
         // Benchmarks that print numbers (scripts/bench); not tests.
         .executableTarget(

@@ -17,7 +17,11 @@ extension Server {
                 state.sleeps[reply.id] = nil
                 return true
             }
-            if answer { reply.toolText("slept \(milliseconds)") }
+            if answer {
+                reply.toolText("slept \(milliseconds)")
+            } else {
+                reply.output.abandon()
+            }
         }.start()
     }
 
@@ -27,8 +31,8 @@ extension Server {
         guard let filter = params["notifications"]?.objectValue else {
             throw .invalidParams("subscriptions/listen needs a notifications object")
         }
-        state.withLock { $0.listens[reply.id] = filter }
-        output.send(
+        listens.open(ListenRegistry.Listen(id: reply.id, filter: filter, sink: reply.output))
+        reply.output.send(
             Message.notification(
                 "notifications/subscriptions/acknowledged",
                 params: [
@@ -40,27 +44,26 @@ extension Server {
     /// `notifications/cancelled`: a cancelled sleep is never answered; a cancelled listen is
     /// closed with its result. Unknown or finished ids are ignored, as the spec allows for races.
     func cancel(_ id: RequestID) {
-        let (sleep, listen) = state.withLock { state in
-            (state.sleeps.removeValue(forKey: id), state.listens.removeValue(forKey: id))
-        }
+        let sleep = state.withLock { $0.sleeps.removeValue(forKey: id) }
+        let closed = listens.close(id: id)
         sleep?.signal()
-        if listen != nil, let era = state.withLock({ $0.era }) {
-            Reply(id: id, era: era, output: output).result(["_meta": [MCP.subscriptionIdKey: id.json]])
+        guard let era = state.withLock({ $0.era }) else { return }
+        for listen in closed {
+            Reply(id: id, era: era, output: listen.sink).result(["_meta": [MCP.subscriptionIdKey: id.json]])
         }
     }
 
     /// `notifications/tools/list_changed`: unsolicited in the handshake era; in 2026-07-28 only
     /// on open listens that asked for it, each tagged with its listen id so stdio clients can
-    /// tell the streams apart.
+    /// tell the streams apart. Over HTTP, "unsolicited" means the session's GET or SSE stream.
     func broadcastToolsListChanged() {
         let method = "notifications/tools/list_changed"
-        let (era, listens) = state.withLock { ($0.era, $0.listens) }
-        guard era == .modern else {
+        guard state.withLock({ $0.era }) == .modern else {
             output.send(Message.notification(method))
             return
         }
-        for (id, filter) in listens where filter["toolsListChanged"]?.boolValue == true {
-            output.send(Message.notification(method, params: ["_meta": [MCP.subscriptionIdKey: id.json]]))
+        for listen in listens.subscribed(to: "toolsListChanged") {
+            listen.sink.send(Message.notification(method, params: ["_meta": [MCP.subscriptionIdKey: listen.id.json]]))
         }
     }
 }

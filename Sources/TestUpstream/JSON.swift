@@ -97,7 +97,12 @@ extension JSON {
 
     /// Parses one line of input; nil if it is not valid JSON.
     static func parse(_ line: String) -> JSON? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) else {
+        parse(Data(line.utf8))
+    }
+
+    /// Parses a document, such as an HTTP request body; nil if it is not valid JSON.
+    static func parse(_ data: Data) -> JSON? {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             return nil
         }
         return JSON(foundation: object)

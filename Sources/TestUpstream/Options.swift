@@ -25,17 +25,33 @@ enum EraMode: String, Sendable {
     }
 }
 
-/// Command-line options. Hand-parsed because this target deliberately has no dependencies.
+/// How the server is reached.
+enum Transport: String, Sendable {
+    /// JSON-RPC lines on stdin and stdout.
+    case stdio
+    /// Streamable HTTP on `/mcp` and legacy HTTP+SSE on `/sse`, bound to 127.0.0.1.
+    case http
+}
+
+/// Command-line options. Hand-parsed: argument parsing is too small to justify a dependency.
 struct Options: Sendable {
     var eraMode: EraMode = .dual
+    var transport: Transport = .stdio
+    /// The HTTP port; 0 lets the system pick a free one.
+    var port: Int?
 
     static let usage = """
-        usage: sealgate-test-upstream [--era legacy|modern|dual]
+        usage: sealgate-test-upstream [--era legacy|modern|dual] [--transport stdio|http] [--port N]
 
-        An MCP server over stdio for tests only.
-          --era legacy   serve only the initialize handshake era (2024-11-05 … 2025-11-25)
-          --era modern   serve only the 2026-07-28 era (server/discover, _meta envelope)
-          --era dual     let the first request decide, then keep that era (default)
+        An MCP server for tests only.
+          --era legacy       serve only the initialize handshake era (2024-11-05 … 2025-11-25)
+          --era modern       serve only the 2026-07-28 era (server/discover, _meta envelope)
+          --era dual         stdio: the first request decides, then keeps that era;
+                             http: each request or session chooses (default)
+          --transport stdio  serve stdin/stdout until stdin ends (default)
+          --transport http   serve HTTP on 127.0.0.1 (POST/GET/DELETE /mcp, GET /sse,
+                             POST /messages), print "LISTENING <port>", stop on SIGTERM/SIGINT
+          --port N           the HTTP port (default 0: any free port)
 
         """
 
@@ -50,6 +66,16 @@ struct Options: Sendable {
                 options.eraMode = parseEra(value)
             case _ where argument.hasPrefix("--era="):
                 options.eraMode = parseEra(String(argument.dropFirst("--era=".count)))
+            case "--transport":
+                guard let value = remaining.popFirst() else { fail("--transport needs a value") }
+                options.transport = parseTransport(value)
+            case _ where argument.hasPrefix("--transport="):
+                options.transport = parseTransport(String(argument.dropFirst("--transport=".count)))
+            case "--port":
+                guard let value = remaining.popFirst() else { fail("--port needs a value") }
+                options.port = parsePort(value)
+            case _ where argument.hasPrefix("--port="):
+                options.port = parsePort(String(argument.dropFirst("--port=".count)))
             case "-h", "--help":
                 logStderr(usage)
                 exit(0)
@@ -57,12 +83,25 @@ struct Options: Sendable {
                 fail("unknown argument \(argument)")
             }
         }
+        if options.port != nil && options.transport != .http { fail("--port needs --transport http") }
         return options
     }
 
     private static func parseEra(_ value: String) -> EraMode {
         guard let mode = EraMode(rawValue: value) else { fail("--era must be legacy, modern or dual, not \(value)") }
         return mode
+    }
+
+    private static func parseTransport(_ value: String) -> Transport {
+        guard let transport = Transport(rawValue: value) else {
+            fail("--transport must be stdio or http, not \(value)")
+        }
+        return transport
+    }
+
+    private static func parsePort(_ value: String) -> Int {
+        guard let port = Int(value), (0...65535).contains(port) else { fail("--port must be 0…65535, not \(value)") }
+        return port
     }
 
     private static func fail(_ message: String) -> Never {

@@ -6,7 +6,7 @@ import Synchronization
 /// Both the main read loop and `sleep` threads answer requests, so every message goes out in a
 /// single `write` under a lock: lines never interleave. `FileHandle` writes straight to the file
 /// descriptor with no user-space buffer, so each message is flushed as soon as it is written.
-final class Output: Sendable {
+final class Output: MessageSink {
     private let lock = Mutex(())
     private let handle = FileHandle.standardOutput
 

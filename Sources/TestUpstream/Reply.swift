@@ -5,7 +5,9 @@
 struct Reply: Sendable {
     let id: RequestID
     let era: Era
-    let output: Output
+    let output: any MessageSink
+    /// The headers of the HTTP request that carried the call; nil on stdio.
+    var headers: RequestHeaders? = nil
 
     /// Sends a successful result. In the 2026-07-28 era every result says `resultType`
     /// "complete", and the cacheable ones (lists, discover, reads) also carry the required

@@ -9,22 +9,24 @@ struct ServerState {
     var initialized = false
     /// In-flight `sleep` calls, woken early by cancellation.
     var sleeps: [RequestID: DispatchSemaphore] = [:]
-    /// Open `subscriptions/listen` requests and the notification filter each asked for.
-    var listens: [RequestID: [String: JSON]] = [:]
 }
 
-/// Reads JSON-RPC lines, decides the era, applies that era's rules, and dispatches.
+/// Reads JSON-RPC messages, decides the era, applies that era's rules, and dispatches.
 ///
-/// Everything runs on the main read loop except `sleep`, which answers from its own thread;
-/// the state both touch sits behind a mutex.
+/// On stdio one `Server` serves the process. Over HTTP there is one per legacy session and one
+/// per modern request. Everything runs on the caller's thread except `sleep`, which answers
+/// from its own thread; the state both touch sits behind a mutex.
 final class Server: Sendable {
     let mode: EraMode
-    let output: Output
+    /// Where unsolicited messages go: stdout on stdio, a session's stream over HTTP.
+    let output: any MessageSink
+    let listens: ListenRegistry
     let state: Mutex<ServerState>
 
-    init(mode: EraMode, output: Output) {
+    init(mode: EraMode, output: any MessageSink, listens: ListenRegistry = ListenRegistry()) {
         self.mode = mode
         self.output = output
+        self.listens = listens
         self.state = Mutex(ServerState(era: mode.fixedEra))
     }
 
@@ -36,15 +38,22 @@ final class Server: Sendable {
             output.send(Message.error(id: nil, .parseError))
             return
         }
+        handle(message, replyTo: output)
+    }
+
+    /// Handles one parsed message; its answer, and the notifications that belong to the request
+    /// (progress, a listen's acknowledgement), go to `sink`. `headers` are those of the HTTP
+    /// request that carried it, nil on stdio; the header tools exist only when they are set.
+    func handle(_ message: JSON, replyTo sink: any MessageSink, headers: RequestHeaders? = nil) {
         guard let members = message.objectValue else {
             // Batches were removed from MCP in 2025-06-18; this fixture does not serve them.
-            output.send(Message.error(id: nil, .invalidRequest))
+            sink.send(Message.error(id: nil, .invalidRequest))
             return
         }
         guard let method = members["method"]?.stringValue else {
             // A response from the client (we never send requests) is dropped; anything else is malformed.
             if members["result"] == nil && members["error"] == nil {
-                output.send(Message.error(id: members["id"].flatMap(RequestID.init), .invalidRequest))
+                sink.send(Message.error(id: members["id"].flatMap(RequestID.init), .invalidRequest))
             }
             return
         }
@@ -55,16 +64,16 @@ final class Server: Sendable {
             return
         }
         guard let id = RequestID(rawID), members["jsonrpc"] == "2.0" else {
-            output.send(Message.error(id: RequestID(rawID), .invalidRequest))
+            sink.send(Message.error(id: RequestID(rawID), .invalidRequest))
             return
         }
         guard let paramObject = params.objectValue else {
-            output.send(Message.error(id: id, .invalidParams("params must be an object")))
+            sink.send(Message.error(id: id, .invalidParams("params must be an object")))
             return
         }
 
         let era = decideEra(method: method, params: paramObject)
-        let reply = Reply(id: id, era: era, output: output)
+        let reply = Reply(id: id, era: era, output: sink, headers: headers)
         do {
             switch era {
             case .legacy: try handleLegacy(method: method, params: paramObject, reply: reply)
@@ -143,16 +152,8 @@ final class Server: Sendable {
 
         // Every modern request is self-describing: version and capabilities ride in `_meta`.
         let meta = params["_meta"]?.objectValue ?? [:]
-        var missing: [String] = []
-        if meta[MCP.protocolVersionKey]?.stringValue == nil { missing.append(MCP.protocolVersionKey) }
-        if meta[MCP.clientCapabilitiesKey]?.objectValue == nil { missing.append(MCP.clientCapabilitiesKey) }
-        guard missing.isEmpty else {
-            throw .invalidParams(
-                "params._meta is missing the required envelope key(s): \(missing.joined(separator: ", "))")
-        }
-        if let version = meta[MCP.protocolVersionKey], version != .string(MCP.modernVersion) {
-            throw .unsupportedVersion(requested: version)
-        }
+        try Self.requireEnvelopeKeys(meta)
+        try Self.requireModernVersion(meta)
 
         switch method {
         case "server/discover":
@@ -169,6 +170,24 @@ final class Server: Sendable {
         }
     }
 
+    /// The envelope's required keys are present: -32602 naming the missing ones otherwise.
+    static func requireEnvelopeKeys(_ meta: [String: JSON]) throws(RPCError) {
+        var missing: [String] = []
+        if meta[MCP.protocolVersionKey]?.stringValue == nil { missing.append(MCP.protocolVersionKey) }
+        if meta[MCP.clientCapabilitiesKey]?.objectValue == nil { missing.append(MCP.clientCapabilitiesKey) }
+        guard missing.isEmpty else {
+            throw .invalidParams(
+                "params._meta is missing the required envelope key(s): \(missing.joined(separator: ", "))")
+        }
+    }
+
+    /// The envelope claims the one modern version this server speaks: -32022 otherwise.
+    static func requireModernVersion(_ meta: [String: JSON]) throws(RPCError) {
+        if let version = meta[MCP.protocolVersionKey], version != .string(MCP.modernVersion) {
+            throw .unsupportedVersion(requested: version)
+        }
+    }
+
     // MARK: Both eras
 
     /// The methods whose meaning is the same in both eras; only the result shape differs,
@@ -176,7 +195,7 @@ final class Server: Sendable {
     private func handleFeature(method: String, params: [String: JSON], reply: Reply) throws(RPCError) {
         switch method {
         case "tools/list":
-            reply.result(["tools": Tools.definitions], cacheable: true)
+            reply.result(["tools": Tools.definitions(overHTTP: reply.headers != nil)], cacheable: true)
         case "tools/call":
             try Tools.call(params, meta: params["_meta"]?.objectValue ?? [:], reply: reply, server: self)
         case "prompts/list":

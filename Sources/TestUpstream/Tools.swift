@@ -3,9 +3,10 @@ import Foundation
 /// The tools, each built to exercise one gateway behaviour: forwarding (`echo`), secret
 /// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
-/// (`emit_list_changed`) and progress forwarding (`progress`).
+/// (`emit_list_changed`) and progress forwarding (`progress`). Over HTTP, two more read the
+/// carrying request's headers (see HeaderTools.swift).
 enum Tools {
-    /// `tools/list`, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
+    /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
     static let definitions: JSON = .array([
         tool("echo", "Returns its text argument.", stringArgument: "text"),
         tool("env_hash", "SHA-256 (hex) of an environment variable's value, or \"unset\".", stringArgument: "name"),
@@ -30,7 +31,7 @@ enum Tools {
         tool("progress", "Sends two progress notifications when given a progressToken."),
     ])
 
-    private static func tool(_ name: String, _ description: String, stringArgument: String? = nil) -> JSON {
+    static func tool(_ name: String, _ description: String, stringArgument: String? = nil) -> JSON {
         var schema: JSON = ["type": "object", "properties": [:]]
         if let stringArgument {
             schema = [
@@ -123,6 +124,7 @@ enum Tools {
             reply.toolText("done")
 
         default:
+            if callHeaderTool(name, arguments: arguments, reply: reply) { return }
             reply.toolText("unknown tool \(name)", isError: true)
         }
     }

@@ -74,3 +74,37 @@ struct ChildEnvironment {
             remedy: "give the server's --command as an absolute path")
     }
 }
+
+/// An HTTP upstream's URL and headers with `${NAME}` resolved from its secrets.
+struct ResolvedHTTPTarget {
+    let url: String
+    let headers: [(name: String, value: String)]
+    let masker: SecretMasker
+
+    init(url: String, headers: [ServerDefinition.Header], secrets: [InjectedSecret], server: String, workspace: String)
+        throws(BrokerError)
+    {
+        func resolve(_ text: String) throws(BrokerError) -> String {
+            var out = ""
+            var rest = Substring(text)
+            while let start = rest.range(of: "${") {
+                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+                out += rest[..<start.lowerBound]
+                let name = String(rest[start.upperBound..<end])
+                guard let secret = secrets.first(where: { $0.name == name }) else {
+                    throw BrokerError(
+                        .upstreamFailed, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
+                        remedy: "run `sealgate secrets set \(server) \(name) --workspace \(workspace)`")
+                }
+                out += secret.value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                rest = rest[rest.index(after: end)...]
+            }
+            return out + rest
+        }
+        self.url = try resolve(url)
+        self.headers = try headers.map { (header) throws(BrokerError) -> (name: String, value: String) in
+            (header.name, try resolve(header.value))
+        }
+        self.masker = SecretMasker(secrets)
+    }
+}

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import BrokerProtocol
 import Logging
 import MCPWire
@@ -19,7 +20,10 @@ public actor CredentialBroker {
     private let vault: VaultService
     private let supervisor = TaskSupervisor()
     private let eras = EraCache()
-    private var upstreams: [UpstreamKey: StdioUpstream] = [:]
+    private var upstreams: [UpstreamKey: any Upstream] = [:]
+    /// Our own client for HTTP upstreams: no redirects (they would carry injected headers elsewhere), no
+    /// decompression (answers pass through as sent), a connect timeout and no read timeout (streams are long).
+    private let httpClient: HTTPClient
     private var channels: [Int: Channel] = [:]
     private var leases = LeaseTable()
     private var subscribers: [Int: MessageSink] = [:]
@@ -35,6 +39,11 @@ public actor CredentialBroker {
         self.configuration = configuration
         self.logger = logger
         self.vault = try VaultService(open: open)
+        var http = HTTPClient.Configuration()
+        http.redirectConfiguration = .disallow
+        http.timeout = .init(connect: .seconds(10), read: nil)
+        http.decompression = .disabled
+        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
     /// Runs until cancelled: the upstream processes and the poller that follows the vault, sweeps leases and stops
@@ -44,6 +53,7 @@ public actor CredentialBroker {
             group.addTask { await self.supervisor.run() }
             group.addTask { await self.poll() }
         }
+        try? await httpClient.shutdown()  // nothing to do about a failure to close idle connections at exit
     }
 
     private func poll() async {
@@ -169,13 +179,13 @@ public actor CredentialBroker {
                 ref: ref, channel: nil, code: .notFound,
                 message: "server '\(server)' is not installed in '\(workspace)'")
         }
+        guard session != UpstreamKey.sharedSession, !session.isEmpty else {
+            return .failure(
+                ref: ref, channel: nil, code: .refused, message: "session '\(session)' is reserved; use another id")
+        }
         let key = UpstreamKey(
             workspace: workspace, server: server, session: definition.shared ? UpstreamKey.sharedSession : session)
-        let upstream =
-            upstreams[key]
-            ?? StdioUpstream(
-                key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras, logger: logger
-            )
+        let upstream = upstreams[key] ?? makeUpstream(definition, key: key)
         upstreams[key] = upstream
         nextChannel += 1
         let channel = nextChannel
@@ -197,6 +207,20 @@ public actor CredentialBroker {
         await vault.record(
             "lease.grant", workspace: workspace, target: server, detail: "\(lease.id) session \(session)")
         return .opened(ref: ref, channel: channel, lease: lease, upstream: info)
+    }
+
+    private func makeUpstream(_ definition: ServerDefinition, key: UpstreamKey) -> any Upstream {
+        switch definition.transport {
+        case .stdio:
+            StdioUpstream(
+                key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras, logger: logger
+            )
+        case .http:
+            HTTPUpstream(
+                key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
+                logger: logger,
+                client: httpClient)
+        }
     }
 
     private func close(channel: Int, reason: String, notify: Bool) async {
@@ -237,6 +261,11 @@ public actor CredentialBroker {
         let snapshot = ConfigSnapshot(configuration)
         self.snapshot = snapshot
         for sink in subscribers.values { sink.send(.snapshot(snapshot)) }
+        // A server uninstalled (or a workspace deleted) takes its channels with it.
+        let installed = Set(snapshot.workspaces.flatMap { ws in ws.servers.map { "\(ws.slug)/\($0.slug)" } })
+        for channel in channels.values where !installed.contains("\(channel.key.workspace)/\(channel.key.server)") {
+            await close(channel: channel.id, reason: "server no longer installed", notify: true)
+        }
         for (key, upstream) in upstreams {
             guard let fingerprint = try? await vault.fingerprint(server: key.server, workspace: key.workspace) else {
                 continue

@@ -84,6 +84,34 @@ actor VaultService {
         }
     }
 
+    /// What an HTTP upstream is reached with: the URL and headers with `${NAME}` resolved, and the masker id.
+    func httpPlan(server: String, workspace: String, session: String) throws(BrokerError) -> HTTPPlan {
+        do throws(VaultError) {
+            if try vault.isStale() { vault = try reopen() }
+            guard let definition = try installedServer(server, workspace: workspace),
+                case .http(let url, let headers) = definition.transport
+            else {
+                throw VaultError(.notFound, "HTTP server '\(server)' is not installed in '\(workspace)'")
+            }
+            let fingerprint = try vault.injectionFingerprint(server: server, workspace: workspace)
+            let secrets = try vault.unsealForInjection(
+                server: server, workspace: workspace, purpose: "session \(session)")
+            let resolved: ResolvedHTTPTarget
+            do {
+                resolved = try ResolvedHTTPTarget(
+                    url: url, headers: headers, secrets: secrets, server: server, workspace: workspace)
+            } catch {
+                throw VaultError(.notFound, error.message, remedy: error.remedy)
+            }
+            nextMaskerID += 1
+            maskers[nextMaskerID] = resolved.masker
+            return HTTPPlan(
+                url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: nextMaskerID)
+        } catch {
+            throw BrokerError(error)
+        }
+    }
+
     private var maskers: [Int: SecretMasker] = [:]
     private var nextMaskerID = 0
 
@@ -100,6 +128,15 @@ actor VaultService {
     func dropMasker(_ maskerID: Int) {
         maskers[maskerID] = nil
     }
+}
+
+/// A resolved HTTP upstream. Holds secret values as the HTTP client needs them (headers, URL): the upstream
+/// keeps it only while it is in use and drops it when it stops or its injection changes.
+struct HTTPPlan: Sendable {
+    let url: String
+    let headers: [(name: String, value: String)]
+    let fingerprint: String
+    let maskerID: Int
 }
 
 /// A resolved stdio upstream start. Holds secret values as `execve` needs them (the `NAME=value` rows and any

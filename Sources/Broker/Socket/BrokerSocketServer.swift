@@ -20,6 +20,11 @@ public struct BrokerSocketServer: Sendable {
 
     /// Binds the socket and serves until cancelled. `ready` is called once the socket accepts connections.
     public func run(ready: @Sendable () -> Void = {}) async throws {
+        if Self.someoneListens(on: path) {
+            throw BrokerError(
+                .refused, "a broker is already serving \(path)",
+                remedy: "stop it first, or pass --socket with another path")
+        }
         let previous = umask(0o077)  // the socket file is created 0600
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -47,6 +52,23 @@ public struct BrokerSocketServer: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether a live process accepts connections on the socket (a stale file from a crash does not).
+    static func someoneListens(on path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        } == 0
     }
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, credentials: PeerCredentials?) async {
@@ -87,7 +109,14 @@ public struct BrokerSocketServer: Sendable {
                 decoder.append(chunk.readableBytesView)
                 while let message = decodeNext(&decoder, sink: sink) {
                     guard let message else { return }  // framing lost: close
-                    if case .request(let channel, let requestID, let method, let params) = message {
+                    if case .open = message {
+                        // Starting an upstream can take seconds: the connection keeps reading meanwhile.
+                        group.addTask {
+                            if let answer = await broker.handle(message, connection: id, sink: sink) {
+                                sink.send(answer)
+                            }
+                        }
+                    } else if case .request(let channel, let requestID, let method, let params) = message {
                         group.addTask {
                             let outcome = await broker.forward(
                                 channel: channel, connection: id, id: requestID, method: method, params: params)
@@ -116,7 +145,8 @@ public struct BrokerSocketServer: Sendable {
                         message: "a frame of \(length) bytes is over the limit; closing"))
                 return .some(nil)
             } catch {
-                sink.send(.failure(ref: nil, channel: nil, code: .malformedFrame, message: "\(error)"))
+                let reason = if case .malformedFrame(let why) = error { why } else { "\(error)" }
+                sink.send(.failure(ref: nil, channel: nil, code: .malformedFrame, message: reason))
                 continue
             }
             do {

@@ -60,6 +60,8 @@ actor StdioUpstream {
     private var upstreamRequests: [RequestID: Int] = [:]
     /// Cancellations that arrived before their request reached this actor (the two travel different paths).
     private var earlyCancellations: [String] = []
+    /// Requests that already have their answer: a cancellation for one of them is too late and is dropped.
+    private var recentlyFinished: [String] = []
     private var listenID: Int?
     private var crashesInARow = 0
     private var lastActivity: ContinuousClock.Instant
@@ -162,7 +164,8 @@ actor StdioUpstream {
             await self.exited(generation: generation, outcome: outcome)
         }
         do throws(BrokerError) {
-            let (settledEra, info) = try await handshake(knownEra: era, generation: generation)
+            let (settledEra, info) = try await handshake(
+                knownEra: era, generation: generation, fingerprint: plan.fingerprint)
             await eras.remember(settledEra, for: plan.fingerprint)
             guard case .ready(var current) = state, current.generation == generation else {
                 throw BrokerError(.upstreamFailed, "upstream \(key.server) exited while starting")
@@ -188,7 +191,7 @@ actor StdioUpstream {
     }
 
     /// Probes the era with `server/discover` (unless already known) and falls back to `initialize`.
-    private func handshake(knownEra: ProtocolEra?, generation: Int) async throws(BrokerError) -> (
+    private func handshake(knownEra: ProtocolEra?, generation: Int, fingerprint: String) async throws(BrokerError) -> (
         ProtocolEra, UpstreamInfo
     ) {
         if knownEra != .legacy {
@@ -205,7 +208,7 @@ actor StdioUpstream {
             }
             guard case .ready(let running) = state, running.generation == generation else {
                 // The probe killed it (some legacy servers exit on an unknown first request): legacy next time.
-                await eras.remember(.legacy, for: currentFingerprint ?? "")
+                await eras.remember(.legacy, for: fingerprint)
                 throw BrokerError(
                     .upstreamFailed, "upstream \(key.server) exited during the era probe; retrying as legacy")
             }
@@ -287,6 +290,8 @@ actor StdioUpstream {
         let outcome = await call(
             method, params: upstreamParams, channel: channel, originalID: originalID,
             timeout: configuration.requestTimeout)
+        recentlyFinished.append("\(channel)|\(originalID)")
+        if recentlyFinished.count > 64 { recentlyFinished.removeFirst() }
         if let mappedToken { progressTokens[mappedToken] = nil }
         finishDrainIfDone()
         switch outcome {
@@ -338,7 +343,8 @@ actor StdioUpstream {
         guard
             let (id, entry) = pending.first(where: { $0.value.channel == channel && $0.value.originalID == originalID })
         else {
-            // Remember a few: the request may still be on its way here.
+            // Remember a few: the request may still be on its way here (unless it already finished).
+            guard !recentlyFinished.contains("\(channel)|\(originalID)") else { return }
             earlyCancellations.append("\(channel)|\(originalID)")
             if earlyCancellations.count > 64 { earlyCancellations.removeFirst() }
             return
@@ -419,9 +425,10 @@ actor StdioUpstream {
                     .notification(channel: target.channel, method: method, params: .object(object)))
                 return
             }
-            guard method != "notifications/subscriptions/acknowledged", method != "notifications/cancelled" else {
-                return
-            }
+            // Progress for a request that already finished (or was never ours) goes nowhere: its token is internal.
+            guard method != "notifications/progress", method != "notifications/subscriptions/acknowledged",
+                method != "notifications/cancelled"
+            else { return }
             let neutral = EraAdapter.neutralNotificationParams(params)
             for (channel, sink) in channels {
                 sink.send(.notification(channel: channel, method: method, params: neutral))

@@ -1,0 +1,444 @@
+import AsyncHTTPClient
+import BrokerProtocol
+import Foundation
+import Logging
+import MCPWire
+import NIOCore
+import NIOHTTP1
+
+/// One upstream MCP server over Streamable HTTP, in whichever era it speaks: 2026-07-28 (stateless POSTs with the
+/// envelope and `Mcp-Method`/`Mcp-Name` headers) or 2025 (an `initialize`d session with `Mcp-Session-Id`).
+/// Injected headers (and a `${NAME}` URL) go on every request; answers come back masked, in the neutral model.
+actor HTTPUpstream: Upstream {
+    enum Session {
+        case modern
+        case legacy(id: String?, version: String)
+    }
+
+    let key: UpstreamKey
+    private let vault: VaultService
+    private let supervisor: TaskSupervisor
+    private let configuration: BrokerConfiguration
+    private let eras: EraCache
+    private let logger: Logger
+    private let client: HTTPClient
+    private let clock = ContinuousClock()
+
+    private var plan: HTTPPlan?
+    private var session: Session?
+    private var info: UpstreamInfo?
+    private var starting: [CheckedContinuation<Result<UpstreamInfo, BrokerError>, Never>]?
+    private var channels: [Int: MessageSink] = [:]
+    private var inFlight: [Int: (channel: Int, originalID: RequestID)] = [:]
+    private var cancelWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextID = 0
+    private var planChanged = false
+    private var lastActivity: ContinuousClock.Instant
+    private var streamGeneration = 0
+    private var streamStop: AsyncStream<Void>.Continuation?
+
+    nonisolated var processID: Int32? { nil }
+
+    init(
+        key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
+        eras: EraCache, logger: Logger, client: HTTPClient
+    ) {
+        (self.key, self.vault, self.supervisor, self.configuration) = (key, vault, supervisor, configuration)
+        (self.eras, self.logger, self.client) = (eras, logger, client)
+        lastActivity = ContinuousClock.now
+    }
+
+    func attach(channel: Int, sink: MessageSink) { channels[channel] = sink }
+
+    func detach(channel: Int) -> Int {
+        channels[channel] = nil
+        for (id, entry) in inFlight where entry.channel == channel { cancelWaiters.removeValue(forKey: id)?.resume() }
+        return channels.count
+    }
+
+    // MARK: Starting
+
+    func ensureStarted() async throws(BrokerError) -> UpstreamInfo {
+        if let info, plan != nil, !planChanged { return info }
+        if starting != nil {
+            let result = await withCheckedContinuation { starting!.append($0) }
+            return try result.get()
+        }
+        starting = []
+        let result: Result<UpstreamInfo, BrokerError>
+        do {
+            result = .success(try await start())
+        } catch {
+            result = .failure(error)
+        }
+        let waiters = starting ?? []
+        starting = nil
+        for waiter in waiters { waiter.resume(returning: result) }
+        return try result.get()
+    }
+
+    private func start() async throws(BrokerError) -> UpstreamInfo {
+        if let old = plan { await vault.dropMasker(old.maskerID) }
+        let plan = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
+        self.plan = plan
+        planChanged = false
+        if session != nil, info != nil {
+            return info!  // new headers for the same session: nothing else to redo
+        }
+        if await eras.era(for: plan.fingerprint) != .legacy {
+            let probe = try await handshakeExchange(
+                .request(
+                    id: RequestID(nextRequestID()), method: "server/discover", params: EraAdapter.discoverParams()),
+                session: .modern)
+            if probe.status == 200, case .result(_, let result)? = probe.answer,
+                EraAdapter.isModern(discoverResult: result)
+            {
+                await eras.remember(.modern, for: plan.fingerprint)
+                return started(.modern, info: EraAdapter.upstreamInfo(from: result, era: .modern))
+            }
+            if probe.status == 401 || probe.status == 403 {
+                throw BrokerError(
+                    .refused, "upstream \(key.server) refused the credentials (HTTP \(probe.status))",
+                    remedy: "check its secrets")
+            }
+        }
+        let initialize = try await handshakeExchange(
+            .request(id: RequestID(nextRequestID()), method: "initialize", params: EraAdapter.initializeParams()),
+            session: .legacy(id: nil, version: ProtocolEra.legacyVersion))
+        guard initialize.status == 200, case .result(_, let result)? = initialize.answer else {
+            throw BrokerError(
+                .upstreamFailed,
+                "upstream \(key.server) answered neither server/discover nor initialize (HTTP \(initialize.status))",
+                remedy: "check the URL; legacy HTTP+SSE (2024-11-05) upstreams are not supported yet")
+        }
+        await eras.remember(.legacy, for: plan.fingerprint)
+        let upstreamInfo = EraAdapter.upstreamInfo(from: result, era: .legacy)
+        let legacy = Session.legacy(id: initialize.sessionID, version: upstreamInfo.version)
+        session = legacy
+        _ = try? await exchange(
+            .notification(method: "notifications/initialized", params: nil), session: legacy,
+            timeout: configuration.handshakeTimeout)
+        return started(legacy, info: upstreamInfo)
+    }
+
+    private func started(
+        _ session: Session,
+        info found: (version: String, info: JSONValue?, capabilities: JSONValue?, instructions: String?)
+    ) -> UpstreamInfo {
+        self.session = session
+        let upstreamInfo = UpstreamInfo(
+            protocolVersion: found.version, serverInfo: found.info, capabilities: found.capabilities,
+            instructions: found.instructions)
+        info = upstreamInfo
+        openNotificationStream()
+        logger.info("HTTP upstream ready", metadata: ["upstream": "\(key)", "protocol": "\(found.version)"])
+        return upstreamInfo
+    }
+
+    /// An exchange during start-up, its failure reported without the URL (which may hold a resolved secret).
+    private func handshakeExchange(_ message: JSONRPCMessage, session: Session) async throws(BrokerError) -> Exchange {
+        do {
+            return try await exchange(message, session: session, timeout: configuration.handshakeTimeout)
+        } catch {
+            throw BrokerError(.upstreamFailed, "cannot reach HTTP upstream \(key.server): \(Self.describe(error))")
+        }
+    }
+
+    /// An HTTP client error in words that never include the request URL.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "\(error)" }
+        return String(describing: type(of: error))
+    }
+
+    private func nextRequestID() -> Int {
+        nextID += 1
+        return nextID
+    }
+
+    // MARK: Requests
+
+    func request(channel: Int, id originalID: RequestID, method: String, params: JSONValue?) async -> Outcome {
+        do {
+            _ = try await ensureStarted()
+        } catch {
+            return .error(JSONRPCError(code: JSONRPCError.internalError, message: error.description))
+        }
+        guard let session else {
+            return .error(
+                JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) is not connected"))
+        }
+        lastActivity = clock.now
+        let id = nextRequestID()
+        inFlight[id] = (channel, originalID)
+        defer { inFlight[id] = nil }
+        let message = JSONRPCMessage.request(
+            id: RequestID(id), method: method, params: EraAdapter.upstreamParams(params, era: session.era))
+        let timeout = configuration.requestTimeout
+        let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                do {
+                    let result = try await self.exchange(message, session: session, timeout: timeout, channel: channel)
+                    switch result.answer {
+                    case .result(_, let value)?: return .result(EraAdapter.neutralResult(value))
+                    case .error(_, let error)?: return .error(error)
+                    default:
+                        return .error(
+                            JSONRPCError(
+                                code: JSONRPCError.internalError,
+                                message: "upstream \(self.key.server) answered HTTP \(result.status) without a response"
+                            ))
+                    }
+                } catch {
+                    return .error(
+                        JSONRPCError(
+                            code: JSONRPCError.internalError,
+                            message: "upstream \(self.key.server): \(Self.describe(error))"))
+                }
+            }
+            group.addTask {
+                await self.waitForCancellation(id)
+                return Task.isCancelled
+                    ? nil : .error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled"))
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                if Task.isCancelled { return nil }
+                return .error(
+                    JSONRPCError(
+                        code: JSONRPCError.internalError,
+                        message: "upstream \(self.key.server) did not answer within \(timeout)",
+                        data: .object(["reason": "timeout"])))
+            }
+            var first: Outcome?
+            while first == nil, let next = await group.next() { first = next }
+            self.releaseCancellation(id)
+            group.cancelAll()  // ends the HTTP exchange, which is how a modern server learns of a cancellation
+            return first!
+        }
+        if case .error(let error) = outcome, error.message == "request cancelled" || error.data?["reason"] == "timeout",
+            case .legacy = session
+        {
+            _ = try? await exchange(
+                .notification(method: "notifications/cancelled", params: .object(["requestId": JSONValue(id)])),
+                session: session, timeout: configuration.handshakeTimeout)
+        }
+        if planChanged { _ = try? await ensureStarted() }
+        return outcome
+    }
+
+    private func waitForCancellation(_ id: Int) async {
+        await withCheckedContinuation { continuation in
+            guard inFlight[id] != nil else { return continuation.resume() }
+            cancelWaiters[id] = continuation
+        }
+    }
+
+    private func releaseCancellation(_ id: Int) {
+        cancelWaiters.removeValue(forKey: id)?.resume()
+    }
+
+    func cancel(channel: Int, originalID: RequestID, reason: JSONValue?) {
+        guard let id = inFlight.first(where: { $0.value.channel == channel && $0.value.originalID == originalID })?.key
+        else { return }
+        cancelWaiters.removeValue(forKey: id)?.resume()
+    }
+
+    func notify(method: String, params: JSONValue?) {}
+
+    func reply(channel: Int, id: RequestID, outcome: Outcome) {}
+
+    // MARK: HTTP
+
+    struct Exchange: Sendable {
+        let status: Int
+        let sessionID: String?
+        let answer: JSONRPCMessage?
+    }
+
+    /// POSTs one message and reads the answer (JSON or SSE). Notifications that arrive on the way are delivered.
+    private func exchange(
+        _ message: JSONRPCMessage, session: Session, timeout: Duration, channel: Int? = nil
+    ) async throws -> Exchange {
+        guard let plan else { throw BrokerError(.upstreamFailed, "no plan") }
+        var request = HTTPClientRequest(url: plan.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json, text/event-stream")
+        for header in plan.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        switch session {
+        case .modern:
+            request.headers.add(name: "MCP-Protocol-Version", value: ProtocolEra.modernVersion)
+            if let method = message.method { request.headers.add(name: "Mcp-Method", value: method) }
+            if case .request(_, let method, let params) = message,
+                ["tools/call", "prompts/get", "resources/read"].contains(method),
+                let name = params?["name"]?.stringValue ?? params?["uri"]?.stringValue
+            {
+                request.headers.add(name: "Mcp-Name", value: Self.headerSafe(name))
+            }
+        case .legacy(let id, let version):
+            if message.method != "initialize" { request.headers.add(name: "MCP-Protocol-Version", value: version) }
+            if let id { request.headers.add(name: "Mcp-Session-Id", value: id) }
+        }
+        request.body = .bytes(ByteBuffer(bytes: message.serialized))
+        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000))
+        let status = Int(response.status.code)
+        let sessionID = response.headers.first(name: "mcp-session-id")
+        guard case .request(let requestID, _, _) = message else {
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            return Exchange(status: status, sessionID: sessionID, answer: nil)
+        }
+        let isStream =
+            response.headers.first(name: "content-type")?.lowercased().hasPrefix("text/event-stream") ?? false
+        var answer: JSONRPCMessage?
+        if isStream {
+            var parser = SSEParser()
+            reading: for try await chunk in response.body {
+                for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
+                    guard let parsed = try? JSONRPCMessage.parse(Array(event.data.utf8)) else { continue }
+                    let masked = await vault.mask(parsed, with: plan.maskerID)
+                    if case .result(requestID, _) = masked { answer = masked; break reading }
+                    if case .error(requestID?, _) = masked { answer = masked; break reading }
+                    deliver(masked, to: channel)
+                }
+            }
+        } else {
+            let body = try await response.body.collect(upTo: 16 << 20)
+            if let parsed = try? JSONRPCMessage.parse(body.readableBytesView) {
+                answer = await vault.mask(parsed, with: plan.maskerID)
+            }
+        }
+        return Exchange(status: status, sessionID: sessionID, answer: answer)
+    }
+
+    /// Routes a notification from the upstream: progress to its request's channel, the rest to every channel.
+    private func deliver(_ message: JSONRPCMessage, to channel: Int?) {
+        guard case .notification(let method, let params) = message else { return }
+        guard method != "notifications/subscriptions/acknowledged" else { return }
+        let neutral = EraAdapter.neutralNotificationParams(params)
+        if method == "notifications/progress", let channel {
+            channels[channel]?.send(.notification(channel: channel, method: method, params: neutral))
+            return
+        }
+        for (channel, sink) in channels { sink.send(.notification(channel: channel, method: method, params: neutral)) }
+    }
+
+    /// `Mcp-Name` must be visible ASCII; anything else goes base64-encoded in the spec's sentinel form.
+    static func headerSafe(_ value: String) -> String {
+        let plain = value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } && !value.hasPrefix("=?")
+        return plain ? value : "=?base64?\(Data(value.utf8).base64EncodedString())?="
+    }
+
+    // MARK: Change notifications
+
+    /// Keeps the upstream's change notifications flowing: the session's GET stream (2025) or a
+    /// `subscriptions/listen` POST (2026), reopened after a pause if it drops.
+    private func openNotificationStream() {
+        streamStop?.finish()
+        streamGeneration += 1
+        let generation = streamGeneration
+        let (stopSignal, stop) = AsyncStream<Void>.makeStream()
+        streamStop = stop
+        supervisor.spawn { [self] in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled, await self.isCurrentStream(generation) {
+                        try? await self.readNotificationStream()
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+                group.addTask { for await _ in stopSignal {} }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func isCurrentStream(_ generation: Int) -> Bool { generation == streamGeneration && session != nil }
+
+    private func readNotificationStream() async throws {
+        guard let plan, let session else { return }
+        var request = HTTPClientRequest(url: plan.url)
+        for header in plan.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        switch session {
+        case .modern:
+            let listen = JSONRPCMessage.request(
+                id: RequestID(nextRequestID()), method: "subscriptions/listen",
+                params: EraAdapter.upstreamParams(
+                    .object([
+                        "notifications": .object([
+                            "toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true,
+                        ])
+                    ]),
+                    era: .modern))
+            request.method = .POST
+            request.headers.add(name: "Accept", value: "application/json")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "MCP-Protocol-Version", value: ProtocolEra.modernVersion)
+            request.headers.add(name: "Mcp-Method", value: "subscriptions/listen")
+            request.body = .bytes(ByteBuffer(bytes: listen.serialized))
+        case .legacy(let id, let version):
+            guard let id else { return }
+            request.method = .GET
+            request.headers.add(name: "Mcp-Session-Id", value: id)
+            request.headers.add(name: "MCP-Protocol-Version", value: version)
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        guard response.status == .ok else {
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            try await Task.sleep(for: .seconds(30))  // the server offers no stream; check again now and then
+            return
+        }
+        var parser = SSEParser()
+        for try await chunk in response.body {
+            for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
+                guard let parsed = try? JSONRPCMessage.parse(Array(event.data.utf8)) else { continue }
+                deliver(await vault.mask(parsed, with: plan.maskerID), to: nil)
+            }
+        }
+    }
+
+    // MARK: Stopping
+
+    func stop() async {
+        streamStop?.finish()
+        streamStop = nil
+        if case .legacy(let id?, let version)? = session, let plan {
+            var request = HTTPClientRequest(url: plan.url)
+            request.method = .DELETE
+            for header in plan.headers { request.headers.replaceOrAdd(name: header.name, value: header.value) }
+            request.headers.add(name: "Mcp-Session-Id", value: id)
+            request.headers.add(name: "MCP-Protocol-Version", value: version)
+            if let response = try? await client.execute(request, timeout: .seconds(5)) {
+                _ = try? await response.body.collect(upTo: 1 << 16)
+            }
+        }
+        if let plan { await vault.dropMasker(plan.maskerID) }
+        session = nil
+        info = nil
+        plan = nil
+    }
+
+    /// New secrets or a changed definition: the next request resolves the headers (and URL) again.
+    func refresh(fingerprint: String) {
+        guard let plan, plan.fingerprint != fingerprint else { return }
+        planChanged = true
+    }
+
+    func stopIfIdle() {
+        guard session != nil, inFlight.isEmpty, clock.now - lastActivity >= configuration.idleTimeout else { return }
+        streamStop?.finish()
+        streamStop = nil
+        session = nil
+        info = nil
+    }
+
+    func expireOverdue() {}
+}
+
+extension HTTPUpstream.Session {
+    var era: ProtocolEra {
+        if case .modern = self { return .modern }
+        return .legacy
+    }
+}

@@ -1,0 +1,118 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import MCPWire
+import Testing
+import Vault
+
+/// HTTP upstreams: the test upstream serving Streamable HTTP on a loopback port, reached through the broker.
+@Suite(.serialized)
+struct HTTPUpstreamTests {
+    static let token = "ghp_http-Secret-Token-77"
+
+    /// Starts `sealgate-test-upstream --transport http` and returns it with its port.
+    final class HTTPServer {
+        let process = Process()
+        let port: Int
+
+        init(era: String) throws {
+            process.executableURL = URL(fileURLWithPath: BrokerHarness.upstream)
+            process.arguments = ["--transport", "http", "--port", "0", "--era", era]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var line = ""
+            while !line.contains("\n") {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line += String(decoding: chunk, as: UTF8.self)
+            }
+            guard
+                let port = line.split(separator: " ").last.flatMap({
+                    Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                })
+            else {
+                throw CLIFailure("the HTTP test upstream did not say where it listens: \(line)")
+            }
+            self.port = port
+        }
+
+        deinit {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+    }
+
+    func harness(_ server: HTTPServer) throws -> BrokerHarness {
+        try BrokerHarness { vault in
+            try vault.addServer(
+                ServerDefinition(
+                    slug: "web",
+                    transport: .http(
+                        url: "http://127.0.0.1:\(server.port)/mcp",
+                        headers: [
+                            .init(name: "Authorization", value: "Bearer ${API_TOKEN}"),
+                            .init(name: "X-Plain", value: "yes"),
+                        ])))
+            try vault.install(server: "web", workspace: "eng")
+            try vault.setSecret(
+                server: "web", name: "API_TOKEN", value: SecretValue(unsafeFromString: Self.token), workspace: "eng")
+        }
+    }
+
+    @Test(arguments: ["modern", "legacy"])
+    func headersAreInjectedAndAnswersMasked(_ era: String) async throws {
+        let server = try HTTPServer(era: era)
+        let harness = try harness(server)
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, upstream) = try client.open("web")
+        #expect(upstream.protocolVersion == (era == "modern" ? "2026-07-28" : "2025-11-25"))
+        #expect(try client.tool(channel, "echo", ["text": "over http 1.0"]) == "over http 1.0")
+        #expect(try client.tool(channel, "header_hash", ["name": "Authorization"]) == sha256("Bearer " + Self.token))
+        #expect(try client.tool(channel, "header_hash", ["name": "X-Plain"]) == sha256("yes"))
+        #expect(try client.tool(channel, "leak_header", ["name": "Authorization"]) == "Bearer [REDACTED:API_TOKEN]")
+        let list = try client.call(channel, "tools/list")
+        #expect(list.resultValue?["tools"]?.arrayValue?.isEmpty == false)
+        #expect(list.resultValue?["resultType"] == nil)
+        await harness.stop()
+        #expect(!harness.logs.contains(Self.token))
+    }
+
+    @Test func aChangedSecretIsUsedOnTheNextRequest() async throws {
+        let server = try HTTPServer(era: "dual")
+        let harness = try harness(server)
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("web")
+        #expect(try client.tool(channel, "header_hash", ["name": "Authorization"]) == sha256("Bearer " + Self.token))
+        try harness.openVault().setSecret(
+            server: "web", name: "API_TOKEN", value: SecretValue(unsafeFromString: "rotated-token-value"),
+            workspace: "eng")
+        let rotated = try await eventually(within: 3) {
+            try client.tool(channel, "header_hash", ["name": "Authorization"]) == sha256("Bearer rotated-token-value")
+        }
+        #expect(rotated)
+        await harness.stop()
+    }
+
+    @Test func aLegacySessionsListChangesArriveOnItsStream() async throws {
+        let server = try HTTPServer(era: "legacy")
+        let harness = try harness(server)
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("web")
+        // The GET stream opens just after the session: give it a moment, then make the server emit.
+        var method: String?
+        for _ in 0..<20 where method == nil {
+            _ = try client.tool(channel, "emit_list_changed")
+            method = try? client.receive(timeout: 0.5) { message -> String? in
+                if case .notification(channel, let method, _) = message { return method }
+                return nil
+            }
+        }
+        #expect(method == "notifications/tools/list_changed")
+        await harness.stop()
+    }
+}
