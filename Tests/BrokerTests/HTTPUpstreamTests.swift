@@ -44,13 +44,13 @@ struct HTTPUpstreamTests {
         }
     }
 
-    func harness(_ server: HTTPServer) throws -> BrokerHarness {
+    func harness(_ server: HTTPServer, path: String = "/mcp") throws -> BrokerHarness {
         try BrokerHarness { vault in
             try vault.addServer(
                 ServerDefinition(
                     slug: "web",
                     transport: .http(
-                        url: "http://127.0.0.1:\(server.port)/mcp",
+                        url: "http://127.0.0.1:\(server.port)\(path)",
                         headers: [
                             .init(name: "Authorization", value: "Bearer ${API_TOKEN}"),
                             .init(name: "X-Plain", value: "yes"),
@@ -78,6 +78,34 @@ struct HTTPUpstreamTests {
         #expect(list.resultValue?["resultType"] == nil)
         await harness.stop()
         #expect(!harness.logs.contains(Self.token))
+    }
+
+    @Test func aLegacyHTTPPlusSSEUpstreamWorksThroughItsStream() async throws {
+        let server = try HTTPServer(era: "legacy")
+        let harness = try harness(server, path: "/sse")
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, upstream) = try client.open("web")
+        #expect(upstream.protocolVersion.hasPrefix("202"))
+        #expect(upstream.protocolVersion != "2026-07-28")
+        #expect(try client.tool(channel, "echo", ["text": "via sse"]) == "via sse")
+        #expect(try client.tool(channel, "header_hash", ["name": "Authorization"]) == sha256("Bearer " + Self.token))
+        #expect(try client.tool(channel, "leak_header", ["name": "Authorization"]) == "Bearer [REDACTED:API_TOKEN]")
+        // Concurrent calls are matched to their answers on the one stream.
+        for id in 1...5 {
+            try client.send(
+                .request(
+                    channel: channel, id: RequestID(id), method: "tools/call",
+                    params: .object(["name": "echo", "arguments": .object(["text": .string("n\(id)")])])))
+        }
+        var answers: [String: String] = [:]
+        while answers.count < 5 {
+            if case .response(channel, let id, .result(let result)) = try client.receive() {
+                answers[id.description] = result["content"]?.arrayValue?.first?["text"]?.stringValue
+            }
+        }
+        #expect(answers == ["1": "n1", "2": "n2", "3": "n3", "4": "n4", "5": "n5"])
+        await harness.stop()
     }
 
     @Test func aChangedSecretIsUsedOnTheNextRequest() async throws {

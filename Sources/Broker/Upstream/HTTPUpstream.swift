@@ -13,6 +13,8 @@ actor HTTPUpstream: Upstream {
     enum Session {
         case modern
         case legacy(id: String?, version: String)
+        /// 2024-11-05 HTTP+SSE: a GET stream that names the POST endpoint and carries every answer.
+        case sse(endpoint: String, version: String)
     }
 
     let key: UpstreamKey
@@ -36,6 +38,12 @@ actor HTTPUpstream: Upstream {
     private var lastActivity: ContinuousClock.Instant
     private var streamGeneration = 0
     private var streamStop: AsyncStream<Void>.Continuation?
+    /// HTTP+SSE: answers that arrived on the stream, and the requests waiting for them.
+    private var sseWaiting: [Int: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
+    private var sseEarly: [Int: JSONRPCMessage] = [:]
+    private var endpointWaiter: CheckedContinuation<String?, Never>?
+    /// Requests the upstream made of its client, by the id the client will answer.
+    private var upstreamRequests: [RequestID: Int] = [:]
 
     nonisolated var processID: Int32? { nil }
 
@@ -106,10 +114,11 @@ actor HTTPUpstream: Upstream {
             .request(id: RequestID(nextRequestID()), method: "initialize", params: EraAdapter.initializeParams()),
             session: .legacy(id: nil, version: ProtocolEra.legacyVersion))
         guard initialize.status == 200, case .result(_, let result)? = initialize.answer else {
+            if [400, 404, 405].contains(initialize.status) { return try await startSSE(plan) }
             throw BrokerError(
                 .upstreamFailed,
                 "upstream \(key.server) answered neither server/discover nor initialize (HTTP \(initialize.status))",
-                remedy: "check the URL; legacy HTTP+SSE (2024-11-05) upstreams are not supported yet")
+                remedy: "check the URL")
         }
         await eras.remember(.legacy, for: plan.fingerprint)
         let upstreamInfo = EraAdapter.upstreamInfo(from: result, era: .legacy)
@@ -133,6 +142,98 @@ actor HTTPUpstream: Upstream {
         openNotificationStream()
         logger.info("HTTP upstream ready", metadata: ["upstream": "\(key)", "protocol": "\(found.version)"])
         return upstreamInfo
+    }
+
+    /// HTTP+SSE (2024-11-05): open the stream, wait for the endpoint it names, then `initialize` through it.
+    private func startSSE(_ plan: HTTPPlan) async throws(BrokerError) -> UpstreamInfo {
+        session = .sse(endpoint: "", version: ProtocolEra.legacyVersion)
+        openNotificationStream()
+        let timeout = configuration.handshakeTimeout
+        let endpoint: String? = await withTaskGroup(of: String?.self) { group in
+            group.addTask { await self.waitForEndpoint() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                await self.endpointTimedOut()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let endpoint else {
+            session = nil
+            throw BrokerError(
+                .upstreamFailed, "upstream \(key.server) speaks neither Streamable HTTP nor HTTP+SSE",
+                remedy: "check the server's URL")
+        }
+        let sse = Session.sse(endpoint: endpoint, version: ProtocolEra.legacyVersion)
+        session = sse
+        let id = nextRequestID()
+        let answer: Exchange
+        do {
+            answer = try await sseCall(
+                .request(id: RequestID(id), method: "initialize", params: EraAdapter.initializeParams()), id: id,
+                endpoint: endpoint)
+        } catch {
+            throw BrokerError(.upstreamFailed, "HTTP+SSE upstream \(key.server): \(Self.describe(error))")
+        }
+        guard case .result(_, let result)? = answer.answer else {
+            throw BrokerError(.upstreamFailed, "HTTP+SSE upstream \(key.server) did not initialize")
+        }
+        await eras.remember(.legacy, for: plan.fingerprint)
+        let found = EraAdapter.upstreamInfo(from: result, era: .legacy)
+        let negotiated = Session.sse(endpoint: endpoint, version: found.version)
+        session = negotiated
+        _ = try? await exchange(
+            .notification(method: "notifications/initialized", params: nil), session: negotiated, timeout: timeout)
+        let upstreamInfo = UpstreamInfo(
+            protocolVersion: found.version, serverInfo: found.info, capabilities: found.capabilities,
+            instructions: found.instructions)
+        info = upstreamInfo
+        return upstreamInfo
+    }
+
+    private func waitForEndpoint() async -> String? {
+        if case .sse(let endpoint, _)? = session, !endpoint.isEmpty { return endpoint }
+        return await withCheckedContinuation { endpointWaiter = $0 }
+    }
+
+    private func endpointTimedOut() {
+        endpointWaiter?.resume(returning: nil)
+        endpointWaiter = nil
+    }
+
+    /// The endpoint event's path, made absolute against the stream's URL.
+    private func endpointFound(_ path: String) {
+        guard let plan, let base = URL(string: plan.url),
+            let resolved = URL(string: path, relativeTo: base)?.absoluteString
+        else { return }
+        if case .sse(_, let version)? = session { session = .sse(endpoint: resolved, version: version) }
+        endpointWaiter?.resume(returning: resolved)
+        endpointWaiter = nil
+    }
+
+    /// POSTs to the SSE endpoint and waits for the answer to arrive on the stream.
+    private func sseCall(_ message: JSONRPCMessage, id: Int, endpoint: String) async throws -> Exchange {
+        let posted = try await exchange(
+            message, session: .sse(endpoint: endpoint, version: ProtocolEra.legacyVersion),
+            timeout: configuration.handshakeTimeout)
+        guard (200..<300).contains(posted.status) else { return posted }
+        let answer: JSONRPCMessage? = await withCheckedContinuation { continuation in
+            if let early = sseEarly.removeValue(forKey: id) { return continuation.resume(returning: early) }
+            sseWaiting[id] = continuation
+        }
+        return Exchange(status: 200, sessionID: nil, answer: answer)
+    }
+
+    /// An answer that came on the SSE stream.
+    private func sseAnswer(_ message: JSONRPCMessage, id: Int) {
+        if let waiter = sseWaiting.removeValue(forKey: id) {
+            waiter.resume(returning: message)
+        } else {
+            sseEarly[id] = message
+            if sseEarly.count > 256 { sseEarly.removeValue(forKey: sseEarly.keys.min()!) }
+        }
     }
 
     /// An exchange during start-up, its failure reported without the URL (which may hold a resolved secret).
@@ -177,7 +278,12 @@ actor HTTPUpstream: Upstream {
         let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 do {
-                    let result = try await self.exchange(message, session: session, timeout: timeout, channel: channel)
+                    let result =
+                        if case .sse(let endpoint, _) = session {
+                            try await self.sseCall(message, id: id, endpoint: endpoint)
+                        } else {
+                            try await self.exchange(message, session: session, timeout: timeout, channel: channel)
+                        }
                     switch result.answer {
                     case .result(_, let value)?: return .result(EraAdapter.neutralResult(value))
                     case .error(_, let error)?: return .error(error)
@@ -216,7 +322,7 @@ actor HTTPUpstream: Upstream {
             return first!
         }
         if case .error(let error) = outcome, error.message == "request cancelled" || error.data?["reason"] == "timeout",
-            case .legacy = session
+            session.era == .legacy
         {
             _ = try? await exchange(
                 .notification(method: "notifications/cancelled", params: .object(["requestId": JSONValue(id)])),
@@ -235,6 +341,8 @@ actor HTTPUpstream: Upstream {
 
     private func releaseCancellation(_ id: Int) {
         cancelWaiters.removeValue(forKey: id)?.resume()
+        sseWaiting.removeValue(forKey: id)?.resume(returning: nil)
+        sseEarly[id] = nil
     }
 
     func cancel(channel: Int, originalID: RequestID, reason: JSONValue?) {
@@ -243,9 +351,25 @@ actor HTTPUpstream: Upstream {
         cancelWaiters.removeValue(forKey: id)?.resume()
     }
 
-    func notify(method: String, params: JSONValue?) {}
+    /// A client notification for the upstream, POSTed like any message (answers are 202 and carry nothing).
+    func notify(method: String, params: JSONValue?) async {
+        guard let session else { return }
+        _ = try? await exchange(
+            .notification(method: method, params: EraAdapter.upstreamParams(params, era: session.era)),
+            session: session,
+            timeout: configuration.handshakeTimeout)
+    }
 
-    func reply(channel: Int, id: RequestID, outcome: Outcome) {}
+    /// The client's answer to a request the upstream made (sampling, elicitation, roots).
+    func reply(channel: Int, id: RequestID, outcome: Outcome) async {
+        guard upstreamRequests.removeValue(forKey: id) == channel, let session else { return }
+        let message: JSONRPCMessage =
+            switch outcome {
+            case .result(let result): .result(id: id, result: result)
+            case .error(let error): .error(id: id, error)
+            }
+        _ = try? await exchange(message, session: session, timeout: configuration.handshakeTimeout)
+    }
 
     // MARK: HTTP
 
@@ -260,7 +384,9 @@ actor HTTPUpstream: Upstream {
         _ message: JSONRPCMessage, session: Session, timeout: Duration, channel: Int? = nil
     ) async throws -> Exchange {
         guard let plan else { throw BrokerError(.upstreamFailed, "no plan") }
-        var request = HTTPClientRequest(url: plan.url)
+        var target = plan.url
+        if case .sse(let endpoint, _) = session { target = endpoint }
+        var request = HTTPClientRequest(url: target)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json, text/event-stream")
@@ -278,6 +404,8 @@ actor HTTPUpstream: Upstream {
         case .legacy(let id, let version):
             if message.method != "initialize" { request.headers.add(name: "MCP-Protocol-Version", value: version) }
             if let id { request.headers.add(name: "Mcp-Session-Id", value: id) }
+        case .sse:
+            break
         }
         request.body = .bytes(ByteBuffer(bytes: message.serialized))
         let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000))
@@ -310,8 +438,17 @@ actor HTTPUpstream: Upstream {
         return Exchange(status: status, sessionID: sessionID, answer: answer)
     }
 
-    /// Routes a notification from the upstream: progress to its request's channel, the rest to every channel.
+    /// Routes what the upstream sent besides an answer: progress to its request's channel, other notifications to
+    /// every channel, a request of its own to the channel whose call it came with (or the oldest in flight).
     private func deliver(_ message: JSONRPCMessage, to channel: Int?) {
+        if case .request(let id, let method, let params) = message {
+            let target = channel ?? inFlight.keys.min().flatMap { inFlight[$0]?.channel } ?? channels.keys.min()
+            if let target, let sink = channels[target] {
+                upstreamRequests[id] = target
+                sink.send(.upstreamRequest(channel: target, id: id, method: method, params: params))
+            }
+            return
+        }
         guard case .notification(let method, let params) = message else { return }
         guard method != "notifications/subscriptions/acknowledged" else { return }
         let neutral = EraAdapter.neutralNotificationParams(params)
@@ -382,6 +519,8 @@ actor HTTPUpstream: Upstream {
             request.method = .GET
             request.headers.add(name: "Mcp-Session-Id", value: id)
             request.headers.add(name: "MCP-Protocol-Version", value: version)
+        case .sse:
+            request.method = .GET
         }
         let response = try await client.execute(request, timeout: .seconds(30))
         guard response.status == .ok else {
@@ -391,10 +530,27 @@ actor HTTPUpstream: Upstream {
         }
         var parser = SSEParser()
         for try await chunk in response.body {
-            for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
-                guard let parsed = try? JSONRPCMessage.parse(Array(event.data.utf8)) else { continue }
-                deliver(await vault.mask(parsed, with: plan.maskerID), to: nil)
+            for event in parser.feed(chunk.readableBytesView) {
+                if event.event == "endpoint" {
+                    endpointFound(event.data)
+                    continue
+                }
+                guard event.event == "message", let parsed = try? JSONRPCMessage.parse(Array(event.data.utf8)) else {
+                    continue
+                }
+                let masked = await vault.mask(parsed, with: plan.maskerID)
+                switch masked {
+                case .result(.number(let n), _), .error(.number(let n)?, _):
+                    if let id = Int(n) { sseAnswer(masked, id: id) }
+                default:
+                    deliver(masked, to: nil)
+                }
             }
+        }
+        // An HTTP+SSE session lives only as long as its stream: start over on the next request.
+        if case .sse? = self.session {
+            self.session = nil
+            info = nil
         }
     }
 
@@ -441,4 +597,8 @@ extension HTTPUpstream.Session {
         if case .modern = self { return .modern }
         return .legacy
     }
+}
+
+extension Optional where Wrapped == HTTPUpstream.Session {
+    var era: ProtocolEra { self?.era ?? .legacy }
 }

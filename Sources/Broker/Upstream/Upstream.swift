@@ -14,8 +14,8 @@ protocol Upstream: Actor {
     func ensureStarted() async throws(BrokerError) -> UpstreamInfo
     func request(channel: Int, id: RequestID, method: String, params: JSONValue?) async -> Outcome
     func cancel(channel: Int, originalID: RequestID, reason: JSONValue?)
-    func notify(method: String, params: JSONValue?)
-    func reply(channel: Int, id: RequestID, outcome: Outcome)
+    func notify(method: String, params: JSONValue?) async
+    func reply(channel: Int, id: RequestID, outcome: Outcome) async
     func stop() async
     /// Re-establishes the upstream if what it was started with (its fingerprint) changed.
     func refresh(fingerprint: String)
