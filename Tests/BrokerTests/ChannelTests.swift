@@ -72,6 +72,18 @@ struct ChannelTests {
         await harness.stop()
     }
 
+    @Test func longLinesAndUnicodeLineSeparatorsPassIntact() async throws {
+        let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        let long = String(repeating: "0123456789abcdef", count: 20_000)  // 320 KiB on one stdout line
+        #expect(try client.tool(channel, "echo", ["text": .string(long)]) == long)
+        let separators = "a\u{2028}b\u{2029}c\u{85}d"
+        #expect(try client.tool(channel, "echo", ["text": .string(separators)]) == separators)
+        await harness.stop()
+    }
+
     @Test func progressNotificationsReachTheirChannelWithTheirToken() async throws {
         let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up", era: "legacy") }
         try await harness.start()

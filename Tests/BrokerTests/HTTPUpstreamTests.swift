@@ -108,6 +108,23 @@ struct HTTPUpstreamTests {
         await harness.stop()
     }
 
+    @Test func aSecretThatWouldBreakAHeaderLineIsRefused() async throws {
+        let server = try HTTPServer(era: "dual")
+        let harness = try harness(server)
+        try harness.openVault().setSecret(
+            server: "web", name: "API_TOKEN", value: SecretValue(unsafeFromString: "tok\r\nX-Evil: 1"), workspace: "eng"
+        )
+        try await harness.start()
+        let client = try harness.client()
+        try client.send(.open(ref: "r", workspace: "eng", server: "web", session: "s"))
+        let message = try client.receive { answer -> String? in
+            if case .failure("r", _, _, let message) = answer { return message }
+            return nil
+        }
+        #expect(message.contains("line break") && !message.contains("X-Evil"))
+        await harness.stop()
+    }
+
     @Test func aChangedSecretIsUsedOnTheNextRequest() async throws {
         let server = try HTTPServer(era: "dual")
         let harness = try harness(server)

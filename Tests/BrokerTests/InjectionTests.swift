@@ -82,6 +82,25 @@ struct InjectionTests {
         await harness.stop()
     }
 
+    @Test func aValueWithANULByteIsRefusedWithoutShowingIt() async throws {
+        let harness = try BrokerHarness { vault in
+            try BrokerHarness.addUpstream(vault, slug: "up")
+            let value = [UInt8]("nul-\u{0}-inside-secret".utf8)
+            try vault.setSecret(
+                server: "up", name: "BAD", value: value.withUnsafeBytes { SecretValue(copying: $0) }, workspace: "eng")
+        }
+        try await harness.start()
+        let client = try harness.client()
+        try client.send(.open(ref: "r", workspace: "eng", server: "up", session: "s"))
+        let message = try client.receive { answer -> String? in
+            if case .failure("r", _, _, let message) = answer { return message }
+            return nil
+        }
+        #expect(message.contains("BAD") && message.contains("NUL"))
+        #expect(!message.contains("inside-secret") && !harness.logs.contains("inside-secret"))
+        await harness.stop()
+    }
+
     @Test func everyInjectionIsAudited() async throws {
         let harness = try harness()
         try await harness.start()

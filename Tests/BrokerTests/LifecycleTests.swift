@@ -178,11 +178,23 @@ struct LifecycleTests {
                 params: .object(["name": "sleep", "arguments": .object(["ms": 400])])))
         try harness.openVault().setSecret(
             server: "uses", name: "TOKEN", value: SecretValue(unsafeFromString: "second-value"), workspace: "eng")
+        // A request that arrives while the old process drains waits for the new one instead of failing.
+        try await Task.sleep(for: .milliseconds(250))
+        try client.send(
+            .request(
+                channel: uses, id: RequestID(10), method: "tools/call",
+                params: .object(["name": "env_hash", "arguments": .object(["name": "TOKEN"])])))
         let drained = try client.receive { message -> Outcome? in
             if case .response(uses, RequestID(9), let outcome) = message { return outcome }
             return nil
         }
         #expect(drained.resultValue != nil, "the in-flight call must finish: \(drained)")
+        let waited = try client.receive { message -> Outcome? in
+            if case .response(uses, RequestID(10), let outcome) = message { return outcome }
+            return nil
+        }
+        let waitedText = waited.resultValue?["content"]?.arrayValue?.first?["text"]
+        #expect(waitedText == .string(sha256("second-value")), "\(waited)")
         let changed = try await eventually(within: 3) { try client.tool(uses, "pid") != usesPID }
         #expect(changed)
         #expect(try client.tool(uses, "env_hash", ["name": "TOKEN"]) == sha256("second-value"))

@@ -39,6 +39,13 @@ struct ChildEnvironment {
             }
             return out + Array(rest.utf8)
         }
+        // execve takes NUL-terminated strings: a NUL inside a value would cut it short, and swift-subprocess would
+        // refuse the row with an error that quotes it. Refuse first, naming only the variable.
+        for secret in secrets where secret.value.withUnsafeBytes({ $0.contains(0) }) {
+            throw BrokerError(
+                .refused, "the value of \(secret.name) contains a NUL byte, which an environment variable cannot hold",
+                remedy: "set it again without NUL bytes: `sealgate secrets set \(server) \(secret.name)`")
+        }
         var rows: [[UInt8]] = []
         var names = Set<String>()
         func add(_ name: String, _ value: [UInt8]) {
@@ -103,7 +110,14 @@ struct ResolvedHTTPTarget {
         }
         self.url = try resolve(url)
         self.headers = try headers.map { (header) throws(BrokerError) -> (name: String, value: String) in
-            (header.name, try resolve(header.value))
+            let value = try resolve(header.value)
+            // A line break would end the header and start another one of the value's choosing.
+            guard !value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) else {
+                throw BrokerError(
+                    .refused, "header \(header.name) of server '\(server)' would contain a line break or NUL byte",
+                    remedy: "check the secrets it refers to")
+            }
+            return (header.name, value)
         }
         self.masker = SecretMasker(secrets)
     }

@@ -115,13 +115,14 @@ actor VaultService {
     private var maskers: [Int: SecretMasker] = [:]
     private var nextMaskerID = 0
 
-    /// Masks what an upstream sent back, with the masker made when it was launched.
-    func mask(_ message: JSONRPCMessage, with maskerID: Int) -> JSONRPCMessage {
-        maskers[maskerID]?.mask(message) ?? message
+    /// Masks what an upstream sent back, with the masker made when it was launched. Fails closed: nil when that
+    /// masker is gone, and the caller drops the message.
+    func mask(_ message: JSONRPCMessage, with maskerID: Int) -> JSONRPCMessage? {
+        maskers[maskerID]?.mask(message)
     }
 
-    func mask(_ line: String, with maskerID: Int) -> String {
-        maskers[maskerID]?.mask(line) ?? line
+    func mask(_ line: String, with maskerID: Int) -> String? {
+        maskers[maskerID]?.mask(line)
     }
 
     /// Forgets a masker once its upstream process is gone.

@@ -42,6 +42,7 @@ actor HTTPUpstream: Upstream {
     private var sseWaiting: [Int: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
     private var sseEarly: [Int: JSONRPCMessage] = [:]
     private var endpointWaiter: CheckedContinuation<String?, Never>?
+    private var retiredMaskers: [Int] = []
     /// Requests the upstream made of its client, by the id the client will answer.
     private var upstreamRequests: [RequestID: Int] = [:]
 
@@ -86,7 +87,8 @@ actor HTTPUpstream: Upstream {
     }
 
     private func start() async throws(BrokerError) -> UpstreamInfo {
-        if let old = plan { await vault.dropMasker(old.maskerID) }
+        // The old masker stays until stop: streams opened under the old plan still read through it.
+        if let old = plan { retiredMaskers.append(old.maskerID) }
         let plan = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
         self.plan = plan
         planChanged = false
@@ -171,9 +173,15 @@ actor HTTPUpstream: Upstream {
         let id = nextRequestID()
         let answer: Exchange
         do {
-            answer = try await sseCall(
-                .request(id: RequestID(id), method: "initialize", params: EraAdapter.initializeParams()), id: id,
-                endpoint: endpoint)
+            let initialize = JSONRPCMessage.request(
+                id: RequestID(id), method: "initialize", params: EraAdapter.initializeParams())
+            guard let reply = try await sseCall(initialize, id: id, endpoint: endpoint, deadline: timeout) else {
+                throw BrokerError(
+                    .upstreamFailed, "HTTP+SSE upstream \(key.server) did not initialize within \(timeout)")
+            }
+            answer = reply
+        } catch let error as BrokerError {
+            throw error
         } catch {
             throw BrokerError(.upstreamFailed, "HTTP+SSE upstream \(key.server): \(Self.describe(error))")
         }
@@ -203,11 +211,17 @@ actor HTTPUpstream: Upstream {
         endpointWaiter = nil
     }
 
-    /// The endpoint event's path, made absolute against the stream's URL.
+    /// The endpoint event's path, made absolute against the stream's URL. It must stay on the stream's origin: the
+    /// injected headers go wherever it points, and that must not be a host the server chose.
     private func endpointFound(_ path: String) {
-        guard let plan, let base = URL(string: plan.url),
-            let resolved = URL(string: path, relativeTo: base)?.absoluteString
-        else { return }
+        guard let plan, let base = URL(string: plan.url), let url = URL(string: path, relativeTo: base)?.absoluteURL,
+            url.scheme == base.scheme, url.host == base.host, url.port == base.port
+        else {
+            logger.error(
+                "HTTP+SSE upstream named an endpoint on another origin; refused", metadata: ["upstream": "\(key)"])
+            return
+        }
+        let resolved = url.absoluteString
         if case .sse(_, let version)? = session { session = .sse(endpoint: resolved, version: version) }
         endpointWaiter?.resume(returning: resolved)
         endpointWaiter = nil
@@ -226,6 +240,23 @@ actor HTTPUpstream: Upstream {
         return Exchange(status: 200, sessionID: nil, answer: answer)
     }
 
+    /// `sseCall` bounded by `deadline`: nil when it passed (the waiting call is released, so nothing hangs).
+    private func sseCall(_ message: JSONRPCMessage, id: Int, endpoint: String, deadline: Duration) async throws
+        -> Exchange?
+    {
+        try await withThrowingTaskGroup(of: Exchange?.self) { group in
+            group.addTask { try await self.sseCall(message, id: id, endpoint: endpoint) }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            releaseCancellation(id)
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// An answer that came on the SSE stream.
     private func sseAnswer(_ message: JSONRPCMessage, id: Int) {
         if let waiter = sseWaiting.removeValue(forKey: id) {
@@ -237,9 +268,17 @@ actor HTTPUpstream: Upstream {
     }
 
     /// An exchange during start-up, its failure reported without the URL (which may hold a resolved secret).
+    /// The whole exchange is bounded: the HTTP client's own timeout covers only the response head.
     private func handshakeExchange(_ message: JSONRPCMessage, session: Session) async throws(BrokerError) -> Exchange {
+        let timeout = configuration.handshakeTimeout
         do {
-            return try await exchange(message, session: session, timeout: configuration.handshakeTimeout)
+            guard
+                let answer = try await withDeadline(
+                    timeout, { try await self.exchange(message, session: session, timeout: timeout) })
+            else { throw BrokerError(.upstreamFailed, "HTTP upstream \(key.server) did not answer within \(timeout)") }
+            return answer
+        } catch let error as BrokerError {
+            throw error
         } catch {
             throw BrokerError(.upstreamFailed, "cannot reach HTTP upstream \(key.server): \(Self.describe(error))")
         }
@@ -423,7 +462,7 @@ actor HTTPUpstream: Upstream {
             reading: for try await chunk in response.body {
                 for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
                     guard let parsed = try? JSONRPCMessage.parse(Array(event.data.utf8)) else { continue }
-                    let masked = await vault.mask(parsed, with: plan.maskerID)
+                    guard let masked = await vault.mask(parsed, with: plan.maskerID) else { continue }
                     if case .result(requestID, _) = masked { answer = masked; break reading }
                     if case .error(requestID?, _) = masked { answer = masked; break reading }
                     deliver(masked, to: channel)
@@ -538,7 +577,7 @@ actor HTTPUpstream: Upstream {
                 guard event.event == "message", let parsed = try? JSONRPCMessage.parse(Array(event.data.utf8)) else {
                     continue
                 }
-                let masked = await vault.mask(parsed, with: plan.maskerID)
+                guard let masked = await vault.mask(parsed, with: plan.maskerID) else { continue }
                 switch masked {
                 case .result(.number(let n), _), .error(.number(let n)?, _):
                     if let id = Int(n) { sseAnswer(masked, id: id) }
@@ -570,6 +609,8 @@ actor HTTPUpstream: Upstream {
             }
         }
         if let plan { await vault.dropMasker(plan.maskerID) }
+        for maskerID in retiredMaskers { await vault.dropMasker(maskerID) }
+        retiredMaskers = []
         session = nil
         info = nil
         plan = nil
@@ -601,4 +642,19 @@ extension HTTPUpstream.Session {
 
 extension Optional where Wrapped == HTTPUpstream.Session {
     var era: ProtocolEra { self?.era ?? .legacy }
+}
+
+/// Runs `operation`, giving up after `duration`: nil then, and the operation is cancelled.
+func withDeadline<T: Sendable>(
+    _ duration: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T? {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: duration)
+            return nil
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? nil
+    }
 }

@@ -387,19 +387,24 @@ actor StdioUpstream {
             runningPID = pid
             logger.info("upstream started", metadata: ["upstream": "\(key)", "pid": "\(pid)"])
         case .stderr(let line):
-            guard let maskerID = currentMaskerID else { return }
-            let masked = await vault.mask(line, with: maskerID)
+            guard let maskerID = currentMaskerID, let masked = await vault.mask(line, with: maskerID) else { return }
             logger.notice("upstream stderr: \(masked)", metadata: ["upstream": "\(key)"])
         case .line(let line):
             guard let maskerID = currentMaskerID else { return }
             let message: JSONRPCMessage
             do {
-                message = try JSONRPCMessage.parse(Array(line.utf8))
+                message = try JSONRPCMessage.parse(line)
             } catch {
                 logger.warning("upstream wrote something that is not JSON-RPC", metadata: ["upstream": "\(key)"])
                 return
             }
-            deliver(await vault.mask(message, with: maskerID))
+            guard let masked = await vault.mask(message, with: maskerID) else {
+                logger.warning("dropped an upstream message: its masker is gone", metadata: ["upstream": "\(key)"])
+                return
+            }
+            deliver(masked)
+        case .tooLong:
+            logger.error("upstream wrote a line over the limit; stopping it", metadata: ["upstream": "\(key)"])
         }
     }
 
@@ -497,14 +502,17 @@ actor StdioUpstream {
         let waiters = exitWaiters
         exitWaiters = []
         for waiter in waiters { waiter.resume() }
+        if wasStopping && restartRequested && (!channels.isEmpty || !startWaiters.isEmpty) {
+            // A drain for new secrets ended: start again; requests that waited meanwhile get the new process
+            // (start() answers every waiter, with the failure too if it fails).
+            _ = try? await start()
+            return
+        }
         let starting = startWaiters
         startWaiters = []
         for waiter in starting {
             waiter.resume(
                 returning: .failure(BrokerError(.upstreamFailed, "upstream \(key.server) exited while starting")))
-        }
-        if restartRequested && !channels.isEmpty && wasStopping {
-            _ = try? await ensureStarted()  // best effort: a failure shows on the next request
         }
     }
 

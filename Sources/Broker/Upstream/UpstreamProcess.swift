@@ -7,9 +7,17 @@ import SystemPackage
 enum UpstreamProcess {
     enum Event: Sendable {
         case started(pid: Int32)
-        case line(String)
+        /// One stdout line (one JSON-RPC message), without its newline.
+        case line([UInt8])
         case stderr(String)
+        /// Stdout went past `maximumLineLength` without a newline: the process is being killed.
+        case tooLong
     }
+
+    /// The longest stdout line accepted (one MCP message); past it the upstream is misbehaving and is killed.
+    static let maximumLineLength = 16 << 20
+    /// Longer stderr lines are cut (they only go to the log).
+    static let maximumLogLineLength = 8 << 10
 
     enum Outcome: Sendable, CustomStringConvertible {
         case exited(Int32)
@@ -48,7 +56,12 @@ enum UpstreamProcess {
                         try await execution.standardInputWriter.finish()
                     }
                     group.addTask {
-                        for try await line in execution.standardError.strings() { await events(.stderr(line)) }
+                        var lines = LineSplitter(limit: maximumLogLineLength, truncate: true)
+                        for try await chunk in execution.standardError {
+                            for line in chunk.withUnsafeBytes({ lines.feed($0) }) {
+                                await events(.stderr(String(decoding: line, as: UTF8.self)))
+                            }
+                        }
                     }
                     group.addTask {
                         // Asked to stop: stdin is closed by then; give the process `grace` to exit on its own.
@@ -60,8 +73,15 @@ enum UpstreamProcess {
                             break
                         }
                     }
-                    for try await line in execution.standardOutput.strings() {
-                        await events(.line(line))
+                    // Split on "\n" only: a JSON string may hold U+2028 and friends, which are not line ends here.
+                    var lines = LineSplitter(limit: maximumLineLength, truncate: false)
+                    reading: for try await chunk in execution.standardOutput {
+                        for line in chunk.withUnsafeBytes({ lines.feed($0) }) { await events(.line(line)) }
+                        if lines.overflowed {
+                            await events(.tooLong)
+                            kill(-pid, SIGKILL)
+                            break reading
+                        }
                     }
                     group.cancelAll()
                 }
@@ -73,5 +93,40 @@ enum UpstreamProcess {
         } catch {
             return .failedToStart("\(error)")
         }
+    }
+}
+
+/// Cuts a byte stream into "\n"-terminated lines, holding at most `limit` bytes of an unfinished line.
+struct LineSplitter {
+    let limit: Int
+    /// Cut over-long lines (stderr) instead of flagging an overflow (stdout).
+    let truncate: Bool
+    private var pending: [UInt8] = []
+    private(set) var overflowed = false
+
+    init(limit: Int, truncate: Bool) {
+        self.limit = limit
+        self.truncate = truncate
+    }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        var start = 0
+        for index in 0..<bytes.count where bytes[index] == 0x0A {
+            pending.append(contentsOf: bytes[start..<index])
+            lines.append(pending)
+            pending = []
+            start = index + 1
+        }
+        pending.append(contentsOf: bytes[start...])
+        if pending.count > limit {
+            if truncate {
+                lines.append(Array(pending.prefix(limit)))
+                pending = []
+            } else {
+                overflowed = true
+            }
+        }
+        return lines
     }
 }
