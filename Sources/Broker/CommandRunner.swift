@@ -75,7 +75,7 @@ public enum CommandRunner {
             case .signaled(let signal): return 128 + signal
             }
         } catch {
-            throw BrokerError(.upstreamFailed, "cannot run \(command): \(error)")
+            throw BrokerError(.upstreamFailed, "cannot run \(command): \(masker.mask("\(error)"))")
         }
     }
 

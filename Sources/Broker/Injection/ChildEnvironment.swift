@@ -31,7 +31,7 @@ struct ChildEnvironment {
                 let name = String(rest[start.upperBound..<end])
                 guard let secret = secrets.first(where: { $0.name == name }) else {
                     throw BrokerError(
-                        .upstreamFailed, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
+                        .notFound, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
                         remedy: "run `sealgate secrets set \(server) \(name) --workspace \(workspace)`")
                 }
                 secret.value.withUnsafeBytes { out += $0 }
@@ -100,7 +100,7 @@ struct ResolvedHTTPTarget {
                 let name = String(rest[start.upperBound..<end])
                 guard let secret = secrets.first(where: { $0.name == name }) else {
                     throw BrokerError(
-                        .upstreamFailed, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
+                        .notFound, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
                         remedy: "run `sealgate secrets set \(server) \(name) --workspace \(workspace)`")
                 }
                 out += secret.value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }

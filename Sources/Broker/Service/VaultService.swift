@@ -53,63 +53,58 @@ actor VaultService {
     /// Everything needed to start a stdio upstream, decrypted and resolved. The masker for its output stays here
     /// (it holds the values in guarded memory); the upstream masks through `mask(_:with:)` by the returned id.
     func launchPlan(server: String, workspace: String, session: String) throws(BrokerError) -> LaunchPlan {
+        let (definition, fingerprint, secrets) = try injection(server: server, workspace: workspace, session: session)
+        guard case .stdio(let command, let args) = definition.transport else {
+            throw BrokerError(.refused, "server '\(server)' is not a stdio server")
+        }
+        let environment = try ChildEnvironment(
+            command: command, arguments: args, environment: definition.environment, secrets: secrets, server: server,
+            workspace: workspace)
+        let executable: String
+        do {
+            executable = try environment.resolvedExecutable()
+        } catch {
+            throw BrokerError(error)
+        }
+        return LaunchPlan(
+            executable: executable, arguments: environment.arguments, environmentRows: environment.rows,
+            fingerprint: fingerprint, maskerID: keep(environment.masker))
+    }
+
+    /// What an HTTP upstream is reached with: the URL and headers with `${NAME}` resolved, and the masker id.
+    func httpPlan(server: String, workspace: String, session: String) throws(BrokerError) -> HTTPPlan {
+        let (definition, fingerprint, secrets) = try injection(server: server, workspace: workspace, session: session)
+        guard case .http(let url, let headers) = definition.transport else {
+            throw BrokerError(.refused, "server '\(server)' is not an HTTP server")
+        }
+        let resolved = try ResolvedHTTPTarget(
+            url: url, headers: headers, secrets: secrets, server: server, workspace: workspace)
+        return HTTPPlan(
+            url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: keep(resolved.masker))
+    }
+
+    /// The installed definition, its injection fingerprint and its decrypted secrets (audited as an injection).
+    private func injection(
+        server: String, workspace: String, session: String
+    ) throws(BrokerError) -> (ServerDefinition, String, [InjectedSecret]) {
         do throws(VaultError) {
             if try vault.isStale() { vault = try reopen() }
             guard let definition = try installedServer(server, workspace: workspace) else {
                 throw VaultError(.notFound, "server '\(server)' is not installed in '\(workspace)'")
             }
-            guard case .stdio(let command, let args) = definition.transport else {
-                throw VaultError(
-                    .refused, "server '\(server)' is an HTTP server; this broker starts stdio servers only so far",
-                    remedy: "use a stdio server (--command)")
-            }
             let fingerprint = try vault.injectionFingerprint(server: server, workspace: workspace)
             let secrets = try vault.unsealForInjection(
                 server: server, workspace: workspace, purpose: "session \(session)")
-            let environment: ChildEnvironment
-            do {
-                environment = try ChildEnvironment(
-                    command: command, arguments: args, environment: definition.environment, secrets: secrets,
-                    server: server, workspace: workspace)
-            } catch {
-                throw VaultError(.notFound, error.message, remedy: error.remedy)
-            }
-            nextMaskerID += 1
-            maskers[nextMaskerID] = environment.masker
-            return LaunchPlan(
-                executable: try environment.resolvedExecutable(), arguments: environment.arguments,
-                environmentRows: environment.rows, fingerprint: fingerprint, maskerID: nextMaskerID)
+            return (definition, fingerprint, secrets)
         } catch {
             throw BrokerError(error)
         }
     }
 
-    /// What an HTTP upstream is reached with: the URL and headers with `${NAME}` resolved, and the masker id.
-    func httpPlan(server: String, workspace: String, session: String) throws(BrokerError) -> HTTPPlan {
-        do throws(VaultError) {
-            if try vault.isStale() { vault = try reopen() }
-            guard let definition = try installedServer(server, workspace: workspace),
-                case .http(let url, let headers) = definition.transport
-            else {
-                throw VaultError(.notFound, "HTTP server '\(server)' is not installed in '\(workspace)'")
-            }
-            let fingerprint = try vault.injectionFingerprint(server: server, workspace: workspace)
-            let secrets = try vault.unsealForInjection(
-                server: server, workspace: workspace, purpose: "session \(session)")
-            let resolved: ResolvedHTTPTarget
-            do {
-                resolved = try ResolvedHTTPTarget(
-                    url: url, headers: headers, secrets: secrets, server: server, workspace: workspace)
-            } catch {
-                throw VaultError(.notFound, error.message, remedy: error.remedy)
-            }
-            nextMaskerID += 1
-            maskers[nextMaskerID] = resolved.masker
-            return HTTPPlan(
-                url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: nextMaskerID)
-        } catch {
-            throw BrokerError(error)
-        }
+    private func keep(_ masker: SecretMasker) -> Int {
+        nextMaskerID += 1
+        maskers[nextMaskerID] = masker
+        return nextMaskerID
     }
 
     private var maskers: [Int: SecretMasker] = [:]

@@ -124,7 +124,7 @@ actor HTTPUpstream: Upstream {
         }
         await eras.remember(.legacy, for: plan.fingerprint)
         let upstreamInfo = EraAdapter.upstreamInfo(from: result, era: .legacy)
-        let legacy = Session.legacy(id: initialize.sessionID, version: upstreamInfo.version)
+        let legacy = Session.legacy(id: initialize.sessionID, version: upstreamInfo.protocolVersion)
         session = legacy
         _ = try? await exchange(
             .notification(method: "notifications/initialized", params: nil), session: legacy,
@@ -132,17 +132,12 @@ actor HTTPUpstream: Upstream {
         return started(legacy, info: upstreamInfo)
     }
 
-    private func started(
-        _ session: Session,
-        info found: (version: String, info: JSONValue?, capabilities: JSONValue?, instructions: String?)
-    ) -> UpstreamInfo {
+    private func started(_ session: Session, info upstreamInfo: UpstreamInfo) -> UpstreamInfo {
         self.session = session
-        let upstreamInfo = UpstreamInfo(
-            protocolVersion: found.version, serverInfo: found.info, capabilities: found.capabilities,
-            instructions: found.instructions)
         info = upstreamInfo
         openNotificationStream()
-        logger.info("HTTP upstream ready", metadata: ["upstream": "\(key)", "protocol": "\(found.version)"])
+        logger.info(
+            "HTTP upstream ready", metadata: ["upstream": "\(key)", "protocol": "\(upstreamInfo.protocolVersion)"])
         return upstreamInfo
     }
 
@@ -190,15 +185,12 @@ actor HTTPUpstream: Upstream {
         }
         await eras.remember(.legacy, for: plan.fingerprint)
         let found = EraAdapter.upstreamInfo(from: result, era: .legacy)
-        let negotiated = Session.sse(endpoint: endpoint, version: found.version)
+        let negotiated = Session.sse(endpoint: endpoint, version: found.protocolVersion)
         session = negotiated
         _ = try? await exchange(
             .notification(method: "notifications/initialized", params: nil), session: negotiated, timeout: timeout)
-        let upstreamInfo = UpstreamInfo(
-            protocolVersion: found.version, serverInfo: found.info, capabilities: found.capabilities,
-            instructions: found.instructions)
-        info = upstreamInfo
-        return upstreamInfo
+        info = found
+        return found
     }
 
     private func waitForEndpoint() async -> String? {

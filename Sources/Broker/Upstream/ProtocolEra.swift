@@ -1,3 +1,4 @@
+import BrokerProtocol
 import MCPWire
 
 /// The protocol era an upstream speaks, learned by probing once per server definition.
@@ -78,21 +79,18 @@ enum EraAdapter {
     }
 
     /// The upstream's identity, capabilities and version, from a discover or initialize result.
-    static func upstreamInfo(from result: JSONValue, era: ProtocolEra) -> (
-        version: String, info: JSONValue?, capabilities: JSONValue?, instructions: String?
-    ) {
+    static func upstreamInfo(from result: JSONValue, era: ProtocolEra) -> UpstreamInfo {
         switch era {
         case .modern:
-            return (
-                ProtocolEra.modernVersion, result["_meta"]?["io.modelcontextprotocol/serverInfo"],
-                result["capabilities"],
-                result["instructions"]?.stringValue
-            )
+            UpstreamInfo(
+                protocolVersion: ProtocolEra.modernVersion,
+                serverInfo: result["_meta"]?["io.modelcontextprotocol/serverInfo"],
+                capabilities: result["capabilities"], instructions: result["instructions"]?.stringValue)
         case .legacy:
-            return (
-                result["protocolVersion"]?.stringValue ?? ProtocolEra.legacyVersion, result["serverInfo"],
-                result["capabilities"], result["instructions"]?.stringValue
-            )
+            UpstreamInfo(
+                protocolVersion: result["protocolVersion"]?.stringValue ?? ProtocolEra.legacyVersion,
+                serverInfo: result["serverInfo"], capabilities: result["capabilities"],
+                instructions: result["instructions"]?.stringValue)
         }
     }
 }

@@ -198,13 +198,7 @@ actor StdioUpstream {
             let outcome = await call(
                 "server/discover", params: EraAdapter.discoverParams(), timeout: configuration.handshakeTimeout)
             if case .result(let result) = outcome, EraAdapter.isModern(discoverResult: result) {
-                let info = EraAdapter.upstreamInfo(from: result, era: .modern)
-                return (
-                    .modern,
-                    UpstreamInfo(
-                        protocolVersion: info.version, serverInfo: info.info, capabilities: info.capabilities,
-                        instructions: info.instructions)
-                )
+                return (.modern, EraAdapter.upstreamInfo(from: result, era: .modern))
             }
             guard case .ready(let running) = state, running.generation == generation else {
                 // The probe killed it (some legacy servers exit on an unknown first request): legacy next time.
@@ -226,13 +220,7 @@ actor StdioUpstream {
             throw BrokerError(.upstreamFailed, "upstream \(key.server) did not initialize")
         }
         write(.notification(method: "notifications/initialized", params: nil))
-        let info = EraAdapter.upstreamInfo(from: result, era: .legacy)
-        return (
-            .legacy,
-            UpstreamInfo(
-                protocolVersion: info.version, serverInfo: info.info, capabilities: info.capabilities,
-                instructions: info.instructions)
-        )
+        return (.legacy, EraAdapter.upstreamInfo(from: result, era: .legacy))
     }
 
     private var currentFingerprint: String? {
@@ -490,13 +478,16 @@ actor StdioUpstream {
                 returning: .error(
                     JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) exited")))
         }
+        // A launch failure's text may quote the resolved arguments: mask it like anything else from the upstream.
+        var how = "(withheld)"
+        if let maskerID, let masked = await vault.mask("\(outcome)", with: maskerID) { how = masked }
         if wasStopping {
             state = .stopped
-            logger.info("upstream stopped", metadata: ["upstream": "\(key)", "how": "\(outcome)"])
+            logger.info("upstream stopped", metadata: ["upstream": "\(key)", "how": "\(how)"])
         } else {
             crashesInARow += 1
             state = .crashed(at: clock.now)
-            logger.error("upstream exited unexpectedly", metadata: ["upstream": "\(key)", "how": "\(outcome)"])
+            logger.error("upstream exited unexpectedly", metadata: ["upstream": "\(key)", "how": "\(how)"])
         }
         if let maskerID { await vault.dropMasker(maskerID) }
         let waiters = exitWaiters

@@ -17,14 +17,7 @@ extension VaultTransaction {
     }
 
     func tokens(where condition: String, _ arguments: StatementArguments = []) throws -> [TokenInfo] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT t.*, w.slug FROM tokens t LEFT JOIN workspaces w ON w.id = t.workspace_id
-                WHERE \(condition) ORDER BY t.name
-                """,
-            arguments: arguments
-        ).map(Self.tokenInfo)
+        try tokensWithHashes(where: condition, arguments).map(\.info)
     }
 
     /// Tokens with their stored hashes, for the gateway snapshot.
