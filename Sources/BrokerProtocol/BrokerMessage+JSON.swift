@@ -36,6 +36,14 @@ extension BrokerMessage {
             o["type"] = "close"; o["channel"] = JSONValue(channel)
         case .listLeases(let ref):
             o["type"] = "list_leases"; o["ref"] = .string(ref)
+        case .authenticate(let ref, let token):
+            o["type"] = "authenticate"
+            o["ref"] = .string(ref)
+            o["token"] = .string(token)
+        case .authenticated(let ref, let token):
+            o["type"] = "authenticated"
+            o["ref"] = .string(ref)
+            o["token"] = token.json
         case .revokeLease(let ref, let lease):
             o["type"] = "revoke_lease"; o["ref"] = .string(ref); o["lease"] = .string(lease)
         case .welcome(let version, let broker):
@@ -93,6 +101,9 @@ extension BrokerMessage {
         case "close": self = .close(channel: try f.int("channel"))
         case "list_leases": self = .listLeases(ref: try f.string("ref"))
         case "revoke_lease": self = .revokeLease(ref: try f.string("ref"), lease: try f.string("lease"))
+        case "authenticate": self = .authenticate(ref: try f.string("ref"), token: try f.string("token"))
+        case "authenticated":
+            self = .authenticated(ref: try f.string("ref"), try AuthenticatedToken(try f.object("token")))
         case "welcome": self = .welcome(protocolVersion: try f.int("protocol"), broker: try f.string("broker"))
         case "snapshot": self = .snapshot(try ConfigSnapshot(try f.object("snapshot")))
         case "opened":
@@ -240,5 +251,31 @@ extension UpstreamInfo {
         self.init(
             protocolVersion: try Fields(o).string("protocolVersion"), serverInfo: o["serverInfo"],
             capabilities: o["capabilities"], instructions: o["instructions"]?.stringValue)
+    }
+}
+
+extension AuthenticatedToken {
+    var json: JSONValue {
+        var grantsObject = JSONObject()
+        for workspace in grants.keys.sorted() {
+            grantsObject[workspace] = .array(grants[workspace]!.map(JSONValue.string))
+        }
+        return .object([
+            "kind": .string(kind), "name": .string(name), "workspace": workspace.map(JSONValue.string) ?? .null,
+            "featureSets": .array(featureSets.map(JSONValue.string)), "grants": .object(grantsObject),
+            "expiresAt": expiresAt.map { .number(String($0)) } ?? .null,
+        ])
+    }
+
+    init(_ o: JSONObject) throws(BrokerProtocolError) {
+        let f = Fields(o)
+        var grants: [String: [String]] = [:]
+        for member in try f.object("grants").members {
+            grants[member.key] = try Fields(["g": member.value]).strings("g")
+        }
+        let expires: Int64? = o["expiresAt"] == nil || o["expiresAt"] == .null ? nil : try f.int64("expiresAt")
+        self.init(
+            kind: try f.string("kind"), name: try f.string("name"), workspace: o["workspace"]?.stringValue,
+            featureSets: try f.strings("featureSets"), grants: grants, expiresAt: expires)
     }
 }

@@ -16,6 +16,8 @@ public enum BrokerMessage: Sendable, Equatable {
     case close(channel: Int)
     case listLeases(ref: String)
     case revokeLease(ref: String, lease: String)
+    /// Checks a bearer token presented to the gateway (the gateway cannot: the hash key never leaves the vault).
+    case authenticate(ref: String, token: String)
 
     // Broker to client.
     case welcome(protocolVersion: Int, broker: String)
@@ -27,6 +29,7 @@ public enum BrokerMessage: Sendable, Equatable {
     case renewed(ref: String, lease: LeaseInfo)
     case closed(channel: Int, reason: String)
     case leases(ref: String, [LeaseInfo])
+    case authenticated(ref: String, AuthenticatedToken)
     case revoked(ref: String, lease: String)
     /// A refusal or a malformed frame. `ref`/`channel` name what it answers when known.
     case failure(ref: String?, channel: Int?, code: FailureCode, message: String)
@@ -49,6 +52,30 @@ public enum FailureCode: String, Sendable, Equatable {
     case integrity
     case upstreamFailed = "upstream_failed"
     case internalError = "internal"
+}
+
+/// Who a valid token belongs to and what it may reach.
+public struct AuthenticatedToken: Sendable, Equatable {
+    /// `workspace` or `client`.
+    public let kind: String
+    public let name: String
+    /// The workspace of a workspace token; nil for a client.
+    public let workspace: String?
+    /// A workspace token's FeatureSets (empty: `all`).
+    public let featureSets: [String]
+    /// A client's grants: workspace slug → FeatureSet names.
+    public let grants: [String: [String]]
+    /// Milliseconds since the epoch, or nil.
+    public let expiresAt: Int64?
+
+    public init(
+        kind: String, name: String, workspace: String?, featureSets: [String], grants: [String: [String]],
+        expiresAt: Int64?
+    ) {
+        (self.kind, self.name, self.workspace, self.featureSets, self.grants, self.expiresAt) = (
+            kind, name, workspace, featureSets, grants, expiresAt
+        )
+    }
 }
 
 /// A lease: a short-lived injection for (workspace, server, session).

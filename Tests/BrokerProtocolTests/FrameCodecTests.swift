@@ -14,6 +14,12 @@ struct FrameCodecTests {
         .close(channel: 3),
         .listLeases(ref: "r3"),
         .revokeLease(ref: "r4", lease: "lease-1"),
+        .authenticate(ref: "a", token: "mwt_x"),
+        .authenticated(
+            ref: "a",
+            AuthenticatedToken(
+                kind: "client", name: "cursor", workspace: nil, featureSets: [], grants: ["eng": ["all"]], expiresAt: 9)
+        ),
         .welcome(protocolVersion: 1, broker: "sealgate-broker"),
         .snapshot(
             ConfigSnapshot(

@@ -137,6 +137,13 @@ public actor CredentialBroker {
             return nil
         case .listLeases(let ref):
             return .leases(ref: ref, leases.all)
+        case .authenticate(let ref, let token):
+            guard let authenticated = await vault.authenticate(token) else {
+                // One answer for every failure: the gateway must not learn which check failed.
+                return .failure(
+                    ref: ref, channel: nil, code: .refused, message: "the token is unknown, expired or revoked")
+            }
+            return .authenticated(ref: ref, authenticated)
         case .revokeLease(let ref, let id):
             guard let lease = leases.leases[id] else {
                 return .failure(

@@ -101,6 +101,26 @@ actor VaultService {
         }
     }
 
+    /// Checks a presented token; nil when it is unknown, expired or revoked (the vault audits the failed use).
+    func authenticate(_ token: String) -> AuthenticatedToken? {
+        let value = SecretValue(unsafeFromString: token)
+        // `try?` fails closed: any vault error refuses the token, and a client whose grants cannot be read gets none.
+        guard let info = try? withVault({ vault throws(VaultError) in try vault.authenticate(token: value) }) else {
+            return nil
+        }
+        var grants: [String: [String]] = [:]
+        if info.kind == .client,
+            let client = try? withVault({ vault throws(VaultError) in try vault.clients() }).first(where: {
+                $0.name == info.name
+            })
+        {
+            for grant in client.grants { grants[grant.workspace] = grant.featureSets }
+        }
+        return AuthenticatedToken(
+            kind: info.kind.rawValue, name: info.name, workspace: info.workspace, featureSets: info.featureSets,
+            grants: grants, expiresAt: info.expiresAt.map { $0 * 1000 })
+    }
+
     private func keep(_ masker: SecretMasker) -> Int {
         nextMaskerID += 1
         maskers[nextMaskerID] = masker
