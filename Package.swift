@@ -32,6 +32,9 @@ let package = Package(
         // JSON-RPC 2.0 and MCP message values that keep key order and number lexemes: no I/O.
         .target(name: "MCPWire"),
 
+        // What a token may reach (FeatureSet globs, deny wins) and how tools are named (`server__tool`): pure rules.
+        .target(name: "Policy"),
+
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire"]),
 
@@ -87,6 +90,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire"]),
         .testTarget(
             name: "BrokerTests",
