@@ -93,6 +93,7 @@ public struct BrokerSocketServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 for await message in outgoing { try await outbound.write(ByteBuffer(bytes: message.frame)) }
+                outbound.finish()  // half-close: the peer reads everything, then sees end of stream
             }
             defer { queue.finish() }
             guard let credentials, credentials.isAllowed() else {
@@ -102,6 +103,10 @@ public struct BrokerSocketServer: Sendable {
                     .failure(
                         ref: nil, channel: nil, code: .refused,
                         message: "only processes of the broker's own user may connect"))
+                queue.finish()
+                // Read (and ignore) what the peer already sent before closing: a Unix socket closed with unread
+                // input resets the connection, and the peer would lose the refusal.
+                await drain(inbound, for: .seconds(2))
                 return
             }
             var decoder = FrameDecoder()
@@ -127,6 +132,22 @@ public struct BrokerSocketServer: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Consumes and drops input until the peer closes or `limit` passes.
+    private func drain(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, for limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await _ in inbound {}
+                } catch {
+                    // The peer went away while we drained: nothing left to protect.
+                }
+            }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
