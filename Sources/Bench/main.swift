@@ -22,7 +22,7 @@ func report(_ name: String, _ samples: [Double]) -> (p50: Double, line: String) 
     let numbers = String(
         format: " | %8.1f | %8.1f | %8.1f | %10.0f |", percentile(sorted, 0.5) * 1e6, percentile(sorted, 0.9) * 1e6,
         percentile(sorted, 0.99) * 1e6, Double(samples.count) / total)
-    let line = "| " + name.padding(toLength: 34, withPad: " ", startingAt: 0) + numbers
+    let line = "| " + name.padding(toLength: 42, withPad: " ", startingAt: 0) + numbers
     return (percentile(sorted, 0.5), line)
 }
 
@@ -125,6 +125,18 @@ func throughBroker() throws -> [Double] {
         }
     }
     for i in 0..<200 { try call(i) }
+    // The socket and actor path alone: a message the broker answers without an upstream.
+    var brokerOnly: [Double] = []
+    for i in 0..<iterations {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try client.send(.listLeases(ref: "l\(i)"))
+        _ = try client.receive { message -> Bool? in
+            if case .leases = message { return true }
+            return nil
+        }
+        brokerOnly.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    brokerOnlySamples = brokerOnly
     var samples: [Double] = []
     for i in 0..<iterations {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -133,6 +145,8 @@ func throughBroker() throws -> [Double] {
     }
     return samples
 }
+
+nonisolated(unsafe) var brokerOnlySamples: [Double] = []  // written once by throughBroker(), read after it
 
 struct BenchError: Error, CustomStringConvertible {
     let description: String
@@ -143,10 +157,12 @@ let directSamples = try direct()
 let brokerSamples = try throughBroker()
 print(
     "Channel round trip, tools/call echo against sealgate-test-upstream (stdio, legacy era), \(iterations) calls each")
-print("| path                               | p50 µs   | p90 µs   | p99 µs   | calls/s    |")
-print("|------------------------------------|----------|----------|----------|------------|")
+print("| path                                       | p50 µs   | p90 µs   | p99 µs   | calls/s    |")
+print("|--------------------------------------------|----------|----------|----------|------------|")
 let a = report("direct pipe to the upstream", directSamples)
 let b = report("through the broker socket", brokerSamples)
+let c = report("broker alone (list_leases, no upstream)", brokerOnlySamples)
 print(a.line)
 print(b.line)
+print(c.line)
 print(String(format: "added by the broker at p50: %.1f µs (goal: <= 50 µs)", (b.p50 - a.p50) * 1e6))

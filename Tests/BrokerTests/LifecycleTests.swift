@@ -91,8 +91,10 @@ struct LifecycleTests {
         }
         #expect(Set(pids).count == 100)
         #expect(await eventually { pids.allSatisfy { !processExists($0) } }, "leftover upstream processes")
-        #expect(upstreamProcessesOfThisTest().isEmpty)
-        #expect(zombieChildren().isEmpty)
+        // The broker itself keeps no upstream child and no unreaped one.
+        let broker = try #require(harness.brokerPID)
+        #expect(upstreamProcesses(childrenOf: broker).isEmpty)
+        #expect(zombies(childrenOf: broker).isEmpty)
         await harness.stop()
     }
 
@@ -219,16 +221,16 @@ struct LifecycleTests {
 }
 
 /// Test-upstream processes whose parent is this test process.
-func upstreamProcessesOfThisTest() -> [Int32] {
-    children().filter { pid in
+func upstreamProcesses(childrenOf parent: Int32) -> [Int32] {
+    children(of: parent).filter { pid in
         ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "").hasSuffix(
             "sealgate-test-upstream")
     }
 }
 
-/// Children of this process in state Z.
-func zombieChildren() -> [Int32] {
-    children().filter { pid in
+/// Children of `parent` in state Z.
+func zombies(childrenOf parent: Int32) -> [Int32] {
+    children(of: parent).filter { pid in
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return false }
@@ -236,14 +238,13 @@ func zombieChildren() -> [Int32] {
     }
 }
 
-func children() -> [Int32] {
-    let me = getpid()
+func children(of parent: Int32) -> [Int32] {
     let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
     return pids.filter { pid in
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return false }
         let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-        return fields.count > 1 && Int32(fields[1]) == me
+        return fields.count > 1 && Int32(fields[1]) == parent
     }
 }

@@ -93,6 +93,8 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
         _ = await eventually(within: 10) { !process.isRunning }
     }
 
+    var brokerPID: Int32? { process?.processIdentifier }
+
     /// Everything the broker logged.
     var logs: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
