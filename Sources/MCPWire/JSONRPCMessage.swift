@@ -5,7 +5,8 @@ public enum RequestID: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ integer: Int) { self = .number(String(integer)) }
 
-    init?(_ value: JSONValue) {
+    /// The id a JSON value holds; nil for anything but a string or a number.
+    public init?(json value: JSONValue) {
         switch value {
         case .string(let s): self = .string(s)
         case .number(let n): self = .number(n)
@@ -96,11 +97,11 @@ public enum JSONRPCMessage: Sendable, Equatable {
                 self = .notification(method: method, params: params)
                 return
             }
-            guard let id = RequestID(idValue) else { throw invalid("id must be a string or a number") }
+            guard let id = RequestID(json: idValue) else { throw invalid("id must be a string or a number") }
             self = .request(id: id, method: method, params: params)
             return
         }
-        let id = object["id"].flatMap(RequestID.init)
+        let id = object["id"].flatMap { RequestID(json: $0) }
         if let result = object["result"] {
             guard let id, object["error"] == nil else {
                 throw invalid("a response needs an id and only one of result or error")

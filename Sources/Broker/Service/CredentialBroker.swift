@@ -281,25 +281,6 @@ public actor CredentialBroker {
         }
     }
 
-    /// Open leases, for `sealgate leases list` and tests.
-    public var currentLeases: [LeaseInfo] { leases.all }
-
-    /// The process id of each running upstream, for tests.
-    func upstreamProcessIDs() async -> [String: Int32] {
-        var pids: [String: Int32] = [:]
-        for (key, upstream) in upstreams { if let pid = await upstream.processID { pids[key.description] = pid } }
-        return pids
-    }
-}
-
-extension RequestID {
-    init?(json: JSONValue) {
-        switch json {
-        case .string(let s): self = .string(s)
-        case .number(let n): self = .number(n)
-        default: return nil
-        }
-    }
 }
 
 extension ConfigSnapshot {

@@ -66,8 +66,6 @@ actor StdioUpstream {
     private var crashesInARow = 0
     private var lastActivity: ContinuousClock.Instant
     private var restartRequested = false
-    /// How many processes this upstream has started (for tests and `leases list`).
-    private(set) var starts = 0
 
     init(
         key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
@@ -143,7 +141,6 @@ actor StdioUpstream {
             return try finishStart(.failure(error))
         }
         generation += 1
-        starts += 1
         let generation = generation
         let (outgoing, writer) = AsyncStream<[UInt8]>.makeStream()
         let (stopSignal, stop) = AsyncStream<Void>.makeStream()
@@ -221,13 +218,6 @@ actor StdioUpstream {
         }
         write(.notification(method: "notifications/initialized", params: nil))
         return (.legacy, EraAdapter.upstreamInfo(from: result, era: .legacy))
-    }
-
-    private var currentFingerprint: String? {
-        switch state {
-        case .ready(let r), .stopping(let r): r.plan.fingerprint
-        default: nil
-        }
     }
 
     /// A modern upstream pushes list changes only on a `subscriptions/listen` stream: keep one open for its life.
