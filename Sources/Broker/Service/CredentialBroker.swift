@@ -172,9 +172,10 @@ public actor CredentialBroker {
 
     // MARK: Channels and leases
 
+    /// Opens a channel; sends `opened` itself (nil is returned then) so that it precedes the channel's traffic.
     private func open(
         ref: String, workspace: String, server: String, session: String, connection: Int, sink: MessageSink
-    ) async -> BrokerMessage {
+    ) async -> BrokerMessage? {
         let definition: ServerDefinition?
         do {
             definition = try await vault.installedServer(server, workspace: workspace)
@@ -197,7 +198,6 @@ public actor CredentialBroker {
         nextChannel += 1
         let channel = nextChannel
         channels[channel] = Channel(id: channel, key: key, connection: connection, sink: sink)
-        await upstream.attach(channel: channel, sink: sink)
         let info: UpstreamInfo
         do {
             info = try await upstream.ensureStarted()
@@ -213,7 +213,11 @@ public actor CredentialBroker {
             ttl: configuration.leaseTTL)
         await vault.record(
             "lease.grant", workspace: workspace, target: server, detail: "\(lease.id) session \(session)")
-        return .opened(ref: ref, channel: channel, lease: lease, upstream: info)
+        // Queue `opened` before the upstream may send anything on the channel: the client learns the channel
+        // number before any notification or upstream request that names it.
+        sink.send(.opened(ref: ref, channel: channel, lease: lease, upstream: info))
+        await upstream.attach(channel: channel, sink: sink)
+        return nil
     }
 
     private func makeUpstream(_ definition: ServerDefinition, key: UpstreamKey) -> any Upstream {
