@@ -13,7 +13,7 @@ enum HTTPMode {
         signal(SIGINT) { _ in _exit(0) }
         logStderr(
             "sealgate-test-upstream started pid=\(getpid()) era=\(options.eraMode.rawValue) transport=http\n")
-        let router = Router(mode: options.eraMode)
+        let router = Router(mode: options.eraMode, sseEndpointPrefix: options.sseEndpointPrefix)
         let port = options.port ?? 0
         Task.detached {
             do {

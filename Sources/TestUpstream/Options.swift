@@ -39,6 +39,8 @@ struct Options: Sendable {
     var transport: Transport = .stdio
     /// The HTTP port; 0 lets the system pick a free one.
     var port: Int?
+    /// Put before the HTTP+SSE endpoint path, e.g. `http://127.0.0.2:9` to name another origin.
+    var sseEndpointPrefix = ""
 
     static let usage = """
         usage: sealgate-test-upstream [--era legacy|modern|dual] [--transport stdio|http] [--port N]
@@ -52,6 +54,9 @@ struct Options: Sendable {
           --transport http   serve HTTP on 127.0.0.1 (POST/GET/DELETE /mcp, GET /sse,
                              POST /messages), print "LISTENING <port>", stop on SIGTERM/SIGINT
           --port N           the HTTP port (default 0: any free port)
+          --sse-endpoint-prefix P
+                             put P before the HTTP+SSE endpoint path (tests: an endpoint on
+                             another origin, which clients must refuse)
 
         """
 
@@ -76,6 +81,9 @@ struct Options: Sendable {
                 options.port = parsePort(value)
             case _ where argument.hasPrefix("--port="):
                 options.port = parsePort(String(argument.dropFirst("--port=".count)))
+            case "--sse-endpoint-prefix":
+                guard let value = remaining.popFirst() else { fail("--sse-endpoint-prefix needs a value") }
+                options.sseEndpointPrefix = value
             case "-h", "--help":
                 logStderr(usage)
                 exit(0)

@@ -8,6 +8,8 @@ import NIOHTTP1
 /// version means 2026-07-28. `/sse` and `/messages` are the 2024-11-05 HTTP+SSE transport.
 final class Router: Sendable {
     let mode: EraMode
+    /// Put before the HTTP+SSE endpoint path (tests use it to announce an endpoint on another origin).
+    let sseEndpointPrefix: String
     /// Listens opened by modern requests, shared so a list change made by any request reaches them.
     let modernListens = ListenRegistry()
     /// Streamable HTTP sessions, opened by a 2025-era `initialize` on `/mcp`.
@@ -15,8 +17,9 @@ final class Router: Sendable {
     /// HTTP+SSE sessions, opened by `GET /sse`; their stream carries every answer.
     let sseSessions = SessionStore<EventStream>()
 
-    init(mode: EraMode) {
+    init(mode: EraMode, sseEndpointPrefix: String = "") {
         self.mode = mode
+        self.sseEndpointPrefix = sseEndpointPrefix
     }
 
     func answer(_ request: HTTPRequest) async -> HTTPAnswer {

@@ -7,7 +7,7 @@ extension Router {
         let stream = EventStream()
         let session = sseSessions.create(outlet: stream)
         let id = session.id
-        stream.push(.endpoint("/messages?session_id=\(id)"))
+        stream.push(.endpoint("\(sseEndpointPrefix)/messages?session_id=\(id)"))
         // The session lives as long as its stream: a client that disconnects is gone.
         stream.onClose { [sseSessions] in
             _ = sseSessions.remove(id)

@@ -15,9 +15,9 @@ struct HTTPUpstreamTests {
         let process = Process()
         let port: Int
 
-        init(era: String) throws {
+        init(era: String, extra: [String] = []) throws {
             process.executableURL = URL(fileURLWithPath: BrokerHarness.upstream)
-            process.arguments = ["--transport", "http", "--port", "0", "--era", era]
+            process.arguments = ["--transport", "http", "--port", "0", "--era", era] + extra
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -122,6 +122,24 @@ struct HTTPUpstreamTests {
             return nil
         }
         #expect(message.contains("line break") && !message.contains("X-Evil"))
+        await harness.stop()
+    }
+
+    /// The injected headers go wherever the endpoint event points: one on another origin is refused.
+    @Test func anSSEEndpointOnAnotherOriginIsRefused() async throws {
+        let server = try HTTPServer(era: "legacy", extra: ["--sse-endpoint-prefix", "http://127.0.0.2:9"])
+        let harness = try harness(server, path: "/sse")
+        try await harness.start(["--log-level", "debug"])
+        let client = try harness.client()
+        try client.send(.open(ref: "r", workspace: "eng", server: "web", session: "s"))
+        let answer = try client.receive(timeout: 30) { message -> BrokerMessage? in
+            switch message {
+            case .opened("r", _, _, _), .failure("r", _, _, _): return message
+            default: return nil
+            }
+        }
+        guard case .failure(_, _, .upstreamFailed, _) = answer else { throw CLIFailure("opened: \(answer)") }
+        #expect(harness.logs.contains("named an endpoint on another origin; refused"))
         await harness.stop()
     }
 
