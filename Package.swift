@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "Vault", "MCPWire", "BrokerProtocol",
+                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -22,23 +22,7 @@ struct ChildEnvironment {
         secrets: [InjectedSecret],
         parent: [String: String] = ProcessInfo.processInfo.environment, server: String, workspace: String
     ) throws(BrokerError) {
-        func resolve(_ text: String) throws(BrokerError) -> [UInt8] {
-            var out: [UInt8] = []
-            var rest = Substring(text)
-            while let start = rest.range(of: "${") {
-                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-                out += Array(rest[..<start.lowerBound].utf8)
-                let name = String(rest[start.upperBound..<end])
-                guard let secret = secrets.first(where: { $0.name == name }) else {
-                    throw BrokerError(
-                        .notFound, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
-                        remedy: "run `sealgate secrets set \(server) \(name) --workspace \(workspace)`")
-                }
-                secret.value.withUnsafeBytes { out += $0 }
-                rest = rest[rest.index(after: end)...]
-            }
-            return out + Array(rest.utf8)
-        }
+        let references = SecretReferences(secrets: secrets, server: server, workspace: workspace)
         // execve takes NUL-terminated strings: a NUL inside a value would cut it short, and swift-subprocess would
         // refuse the row with an error that quotes it. Refuse first, naming only the variable.
         for secret in secrets where secret.value.withUnsafeBytes({ $0.contains(0) }) {
@@ -47,22 +31,19 @@ struct ChildEnvironment {
                 remedy: "set it again without NUL bytes: `sealgate secrets set \(server) \(secret.name)`")
         }
         var rows: [[UInt8]] = []
-        var names = Set<String>()
         func add(_ name: String, _ value: [UInt8]) {
             rows.removeAll { $0.starts(with: Array("\(name)=".utf8)) }
             rows.append(Array("\(name)=".utf8) + value + [0])
-            names.insert(name)
         }
         for name in Self.allowedFromParent { if let value = parent[name] { add(name, Array(value.utf8)) } }
-        for entry in environment { add(entry.name, try resolve(entry.value)) }
+        for entry in environment { add(entry.name, try references.resolve(entry.value)) }
         for secret in secrets { secret.value.withUnsafeBytes { add(secret.name, Array($0)) } }
         self.rows = rows
-        self.executable = String(decoding: try resolve(command), as: UTF8.self)
+        self.executable = String(decoding: try references.resolve(command), as: UTF8.self)
         self.arguments = try arguments.map { (argument) throws(BrokerError) -> String in
-            String(decoding: try resolve(argument), as: UTF8.self)
+            String(decoding: try references.resolve(argument), as: UTF8.self)
         }
         self.masker = SecretMasker(secrets)
-        _ = names
     }
 
     /// The absolute path of the executable: as given when it has a '/', else searched in the child's PATH.
@@ -79,46 +60,5 @@ struct ChildEnvironment {
         throw VaultError(
             .notFound, "cannot find '\(executable)' in PATH",
             remedy: "give the server's --command as an absolute path")
-    }
-}
-
-/// An HTTP upstream's URL and headers with `${NAME}` resolved from its secrets.
-struct ResolvedHTTPTarget {
-    let url: String
-    let headers: [(name: String, value: String)]
-    let masker: SecretMasker
-
-    init(url: String, headers: [ServerDefinition.Header], secrets: [InjectedSecret], server: String, workspace: String)
-        throws(BrokerError)
-    {
-        func resolve(_ text: String) throws(BrokerError) -> String {
-            var out = ""
-            var rest = Substring(text)
-            while let start = rest.range(of: "${") {
-                guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-                out += rest[..<start.lowerBound]
-                let name = String(rest[start.upperBound..<end])
-                guard let secret = secrets.first(where: { $0.name == name }) else {
-                    throw BrokerError(
-                        .notFound, "server '\(server)' refers to ${\(name)}, which is not set in '\(workspace)'",
-                        remedy: "run `sealgate secrets set \(server) \(name) --workspace \(workspace)`")
-                }
-                out += secret.value.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-                rest = rest[rest.index(after: end)...]
-            }
-            return out + rest
-        }
-        self.url = try resolve(url)
-        self.headers = try headers.map { (header) throws(BrokerError) -> (name: String, value: String) in
-            let value = try resolve(header.value)
-            // A line break would end the header and start another one of the value's choosing.
-            guard !value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) else {
-                throw BrokerError(
-                    .refused, "header \(header.name) of server '\(server)' would contain a line break or NUL byte",
-                    remedy: "check the secrets it refers to")
-            }
-            return (header.name, value)
-        }
-        self.masker = SecretMasker(secrets)
     }
 }

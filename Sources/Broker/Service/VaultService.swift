@@ -156,7 +156,8 @@ struct HTTPPlan: Sendable {
 }
 
 /// A resolved stdio upstream start. Holds secret values as `execve` needs them (the `NAME=value` rows and any
-/// resolved arguments): keep it only until the process is spawned.
+/// resolved arguments) in plain arrays that cannot be wiped; they live as long as the process's run (swift-subprocess
+/// keeps its configuration until the child exits), which the threat model records.
 struct LaunchPlan: Sendable {
     let executable: String
     let arguments: [String]

@@ -1,3 +1,4 @@
+import BrokerClient
 import BrokerProtocol
 import Glibc
 import Logging
@@ -56,19 +57,7 @@ public struct BrokerSocketServer: Sendable {
 
     /// Whether a live process accepts connections on the socket (a stale file from a crash does not).
     static func someoneListens(on path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        } == 0
+        (try? BlockingBrokerClient(path: path)) != nil  // any failure to connect means nobody serves it
     }
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, credentials: PeerCredentials?) async {
