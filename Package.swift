@@ -56,6 +56,18 @@ let package = Package(
             ]
         ),
 
+        // The HTTP front: tokens, sessions, namespacing, FeatureSets; reaches upstreams only through the broker socket.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "MCPWire", "Policy", "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // An MCP server for tests only: echo, env hashes and leaks, sleep, crash, list_changed; both eras.
         .executableTarget(
             name: "sealgate-test-upstream",
@@ -77,9 +89,11 @@ let package = Package(
         .executableTarget(
             name: "sealgate",
             dependencies: [
-                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire",
+                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             path: "Sources/SealgateCLI"
         ),

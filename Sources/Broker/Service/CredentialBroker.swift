@@ -56,6 +56,12 @@ public actor CredentialBroker {
         try? await httpClient.shutdown()  // nothing to do about a failure to close idle connections at exit
     }
 
+    /// The configuration as gateways see it (what `serve` prints its URLs from).
+    public func currentSnapshot() async -> ConfigSnapshot? {
+        if snapshot == nil { await configurationChanged() }
+        return snapshot
+    }
+
     private func poll() async {
         var seenGeneration: Int64 = -1
         while !Task.isCancelled {

@@ -10,6 +10,32 @@ struct BrokerCommand: AsyncParsableCommand {
         abstract: "Run the credential broker in the foreground: it holds the key and serves HOME/broker.sock.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: BrokerOptions
+
+    func run() async throws {
+        let runtime = try BrokerRuntime(global: global, options: options)
+        let signals = SignalWatcher([SIGINT, SIGTERM])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await runtime.broker.run() }
+            group.addTask {
+                try await runtime.server.run {
+                    FileHandle.standardError.write(Data("Broker listening on \(runtime.socketPath)\n".utf8))
+                }
+            }
+            group.addTask {
+                for await number in signals.signals {
+                    runtime.logger.notice("stopping on signal \(number)")
+                    return
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// The broker's options, shared by `broker` and `serve`.
+struct BrokerOptions: ParsableArguments {
     @Option(help: "The socket path (default: HOME/broker.sock).") var socket: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: Logger.Level = .info
     @Option(help: "Lease lifetime unless renewed (default 15m).") var leaseTtl: DurationArgument?
@@ -17,44 +43,35 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Stop an upstream after this long without traffic (default 10m).") var idleTimeout: DurationArgument?
     @Option(help: "First wait before restarting a crashed upstream; doubles per crash (default 100ms).")
     var restartBackoff: DurationArgument?
+}
 
-    func run() async throws {
+/// A broker ready to run: the vault opened (a passphrase asked once), the socket server made.
+struct BrokerRuntime: Sendable {
+    let broker: CredentialBroker
+    let server: BrokerSocketServer
+    let socketPath: String
+    let logger: Logger
+
+    init(global: GlobalOptions, options: BrokerOptions) throws {
         var configuration = BrokerConfiguration()
-        if let leaseTtl { configuration.leaseTTL = leaseTtl.duration }
-        if let requestTimeout { configuration.requestTimeout = requestTimeout.duration }
-        if let idleTimeout { configuration.idleTimeout = idleTimeout.duration }
-        if let restartBackoff { configuration.initialBackoff = restartBackoff.duration }
-        let logger = Logging.logger(label: "sealgate.broker", level: logLevel)
+        if let leaseTtl = options.leaseTtl { configuration.leaseTTL = leaseTtl.duration }
+        if let requestTimeout = options.requestTimeout { configuration.requestTimeout = requestTimeout.duration }
+        if let idleTimeout = options.idleTimeout { configuration.idleTimeout = idleTimeout.duration }
+        if let restartBackoff = options.restartBackoff { configuration.initialBackoff = restartBackoff.duration }
+        logger = Logging.logger(label: "sealgate.broker", level: options.logLevel)
         let home = global.vaultHome
         // A passphrase vault is asked once; the broker keeps the passphrase (in guarded memory) to reopen the vault
         // after another process rotates its master key.
         let passphrase: SecretValue? = SecretVault.needsPassphrase(home: home) ? try global.passphrase() : nil
-        let broker = try CredentialBroker(configuration: configuration, logger: logger) {
+        broker = try CredentialBroker(configuration: configuration, logger: logger) {
             () throws(VaultError) -> SecretVault in
             try SecretVault.open(home: home, actor: "broker") { () throws(VaultError) -> SecretValue in
                 guard let passphrase else { throw VaultError(.refused, "the vault needs a passphrase") }
                 return passphrase
             }
         }
-        let path = socket ?? home.path + "/broker.sock"
-        let server = BrokerSocketServer(path: path, broker: broker, logger: logger)
-        let signals = SignalWatcher([SIGINT, SIGTERM])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await broker.run() }
-            group.addTask {
-                try await server.run {
-                    FileHandle.standardError.write(Data("Broker listening on \(path)\n".utf8))
-                }
-            }
-            group.addTask {
-                for await number in signals.signals {
-                    logger.notice("stopping on signal \(number)")
-                    return
-                }
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        socketPath = options.socket ?? home.path + "/broker.sock"
+        server = BrokerSocketServer(path: socketPath, broker: broker, logger: logger)
     }
 }
 

@@ -1,0 +1,73 @@
+import BrokerProtocol
+
+/// Checks bearer tokens. The gateway cannot hash a token (the key never leaves the vault), so it asks the broker
+/// and caches the positive answers: a cached answer holds while the snapshot still lists the same token under that
+/// identity, until the token's expiry, and for at most `cacheLifetime`.
+actor Authenticator {
+    /// The outcome of one check.
+    enum Verdict: Sendable {
+        case valid(AuthenticatedToken)
+        case invalid
+        /// Too many recent failures from this peer; nothing was asked.
+        case limited
+    }
+
+    private struct Entry {
+        let token: AuthenticatedToken
+        /// The snapshot's hash for this identity when the answer came, to notice a token replaced under one name.
+        let hash: String?
+        let checkedAt: ContinuousClock.Instant
+    }
+
+    static let cacheLifetime: Duration = .seconds(60)
+
+    private let broker: BrokerAccess
+    private var cache: [String: Entry] = [:]
+    private var limiter = FailureLimiter()
+
+    init(broker: BrokerAccess) {
+        self.broker = broker
+    }
+
+    /// Whether `token` is a usable workspace or client token, according to the broker.
+    func check(_ token: String, peer: String, snapshot: ConfigSnapshot) async -> Verdict {
+        let now = ContinuousClock.Instant.now
+        if let entry = cache[token] {
+            if now - entry.checkedAt < Self.cacheLifetime, !Self.hasExpired(entry.token),
+                snapshot.tokenHash(of: entry.token) == entry.hash, entry.hash != nil
+            {
+                return .valid(entry.token)
+            }
+            cache[token] = nil
+        }
+        guard !limiter.isLimited(peer, now: now) else { return .limited }
+        guard token.hasPrefix("mwt_"), token.utf8.count < 128, let answer = await broker.authenticate(token) else {
+            limiter.recordFailure(peer)
+            return .invalid
+        }
+        guard !Self.hasExpired(answer) else { return .invalid }
+        let hash = broker.currentSnapshot().tokenHash(of: answer)
+        cache[token] = Entry(token: answer, hash: hash, checkedAt: .now)
+        return .valid(answer)
+    }
+
+    /// Forgets every cached answer (after the broker connection was lost, nothing it said can be trusted).
+    func forgetAll() {
+        cache = [:]
+    }
+
+    static func hasExpired(_ token: AuthenticatedToken) -> Bool {
+        guard let expiresAt = token.expiresAt else { return false }
+        return expiresAt <= WallClock.milliseconds()
+    }
+}
+
+extension ConfigSnapshot {
+    /// The hash this snapshot lists for the token's identity; nil when it lists none (revoked, expired, deleted).
+    func tokenHash(of token: AuthenticatedToken) -> String? {
+        if token.kind == "client" {
+            return clients.first { $0.token.name == token.name }?.token.hash
+        }
+        return workspaces.first { $0.slug == token.workspace }?.tokens.first { $0.name == token.name }?.hash
+    }
+}

@@ -1,0 +1,67 @@
+import BrokerProtocol
+import Glibc
+import MCPWire
+import Synchronization
+
+/// The gateway's current broker connection and the last configuration snapshot it pushed. The connection is
+/// replaced when the broker restarts; callers ask for the link each time they need it.
+final class BrokerAccess: Sendable {
+    private struct State {
+        var link: BrokerLink?
+        var snapshot = ConfigSnapshot(generation: -1, activeWorkspace: nil, workspaces: [], clients: [])
+        var hasSnapshot = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The connected link; throws when there is none.
+    func link() throws(GatewayError) -> BrokerLink {
+        guard let link = state.withLock({ $0.link }) else { throw .brokerUnavailable }
+        return link
+    }
+
+    func attach(_ link: BrokerLink?) {
+        state.withLock {
+            $0.link = link
+            if link == nil { $0.hasSnapshot = false }
+        }
+    }
+
+    func currentSnapshot() -> ConfigSnapshot {
+        state.withLock { $0.snapshot }
+    }
+
+    /// Whether the gateway is connected and has heard the configuration (what `/healthz` reports).
+    var isReady: Bool {
+        state.withLock { $0.link != nil && $0.hasSnapshot }
+    }
+
+    /// Stores a pushed snapshot; returns the previous one.
+    func store(_ snapshot: ConfigSnapshot) -> ConfigSnapshot {
+        state.withLock { state in
+            let previous = state.snapshot
+            state.snapshot = snapshot
+            state.hasSnapshot = true
+            return previous
+        }
+    }
+
+    /// Asks the broker who `token` belongs to; nil for any refusal or failure.
+    func authenticate(_ token: String) async -> AuthenticatedToken? {
+        guard let link = try? link() else { return nil }  // no broker: no token is valid
+        let ref = "a\(link.nextNumber())"
+        guard
+            case .authenticated(_, let answer)? = try? await link.call(ref: ref, .authenticate(ref: ref, token: token))
+        else { return nil }  // refused, or the connection ended: either way not authenticated
+        return answer
+    }
+}
+
+/// Wall-clock time, which token expiries are written in.
+enum WallClock {
+    static func milliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

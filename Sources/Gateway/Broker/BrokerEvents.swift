@@ -1,0 +1,80 @@
+import BrokerProtocol
+import Logging
+import MCPWire
+
+/// Keeps the gateway connected to the broker and acts on what the broker pushes: snapshots (hot reload),
+/// upstream notifications (list changes, progress), closed channels, and upstream requests (refused: not relayed).
+struct BrokerEvents: Sendable {
+    /// Wait between attempts to reach the broker.
+    static let retryInterval: Duration = .milliseconds(200)
+
+    let broker: BrokerAccess
+    let pool: ChannelPool
+    let progress: ProgressRelay
+    let subscribers: Subscribers
+    let front: Front
+    let logger: Logger
+
+    /// Connects, handles events until the connection ends, and connects again; until cancelled.
+    func stayConnected(to path: String) async {
+        var warned = false
+        while !Task.isCancelled {
+            let (events, continuation) = AsyncStream<BrokerLink.Event>.makeStream()
+            let link: BrokerLink
+            do {
+                link = try await BrokerLink.connect(path: path) { continuation.yield($0) }
+            } catch {
+                if !warned { logger.warning("cannot reach the broker; retrying", metadata: ["socket": "\(path)"]) }
+                warned = true
+                try? await Task.sleep(for: Self.retryInterval)  // cancelled: the loop ends
+                continue
+            }
+            warned = false
+            logger.info("connected to the broker", metadata: ["socket": "\(path)"])
+            broker.attach(link)
+            await withTaskCancellationHandler {
+                for await event in events {
+                    if case .disconnected = event { break }
+                    await handle(event, link: link)
+                }
+            } onCancel: {
+                link.close()
+            }
+            continuation.finish()
+            broker.attach(nil)
+            await pool.reset()
+            await front.authenticator.forgetAll()
+            logger.warning("lost the broker connection; reconnecting")
+        }
+    }
+
+    private func handle(_ event: BrokerLink.Event, link: BrokerLink) async {
+        switch event {
+        case .snapshot(let snapshot):
+            let previous = broker.store(snapshot)
+            if previous.generation != snapshot.generation {
+                logger.debug("configuration changed", metadata: ["generation": "\(snapshot.generation)"])
+            }
+            subscribers.configurationChanged(snapshot)
+        case .notification(let channel, let method, let params):
+            if method == "notifications/progress", progress.deliver(params) { return }
+            guard let kinds = ListKind.changed(by: method), let key = await pool.key(of: channel) else { return }
+            for kind in kinds { await pool.invalidate(kind, workspace: key.workspace, server: key.server) }
+            subscribers.listsChanged(Set(kinds), workspace: key.workspace, snapshot: broker.currentSnapshot())
+        case .upstreamRequest(let channel, let id, let method, _):
+            link.send(
+                .reply(
+                    channel: channel, id: id,
+                    outcome: .error(
+                        JSONRPCError(
+                            code: JSONRPCError.methodNotFound,
+                            message: "\(method) is not relayed to clients by this gateway"))))
+        case .closed(let channel, let reason):
+            if let key = await pool.closed(channel) {
+                logger.debug("channel closed", metadata: ["server": "\(key.server)", "reason": "\(reason)"])
+            }
+        case .disconnected:
+            break
+        }
+    }
+}

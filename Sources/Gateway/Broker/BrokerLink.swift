@@ -1,0 +1,165 @@
+import BrokerProtocol
+import MCPWire
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The gateway's connection to the broker socket: sends frames, matches answers to the calls waiting for them, and
+/// hands everything else (snapshots, notifications, channel closures) to `events`.
+///
+/// Answers are matched on the event loop that reads them, so a call costs no actor hop on the way back.
+public final class BrokerLink: Sendable {
+    /// What the broker says without being asked.
+    public enum Event: Sendable {
+        case snapshot(ConfigSnapshot)
+        case notification(channel: Int, method: String, params: JSONValue?)
+        case upstreamRequest(channel: Int, id: RequestID, method: String, params: JSONValue?)
+        case closed(channel: Int, reason: String)
+        /// The connection ended; every channel is gone.
+        case disconnected
+    }
+
+    private struct Waiting {
+        var byRef: [String: CheckedContinuation<BrokerMessage, any Error>] = [:]
+        var byRequest: [Int: CheckedContinuation<Outcome, any Error>] = [:]
+        var nextNumber = 0
+        var isOpen = true
+    }
+
+    private let channel: any Channel
+    private let waiting = Mutex(Waiting())
+    private let eventSink: @Sendable (Event) -> Void
+
+    private init(channel: any Channel, events: @escaping @Sendable (Event) -> Void) {
+        self.channel = channel
+        self.eventSink = events
+    }
+
+    /// Connects to the broker at `path` and says hello; the first snapshot arrives as an event.
+    public static func connect(path: String, events: @escaping @Sendable (Event) -> Void) async throws -> BrokerLink {
+        let holder = LinkHolder()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FrameHandler(holder: holder))
+                }
+            }
+            .connect(unixDomainSocketPath: path).get()
+        let link = BrokerLink(channel: channel, events: events)
+        holder.link.withLock { $0 = link }
+        channel.closeFuture.whenComplete { _ in link.connectionEnded() }
+        link.send(.hello(protocolVersion: BrokerMessage.protocolVersion, client: "sealgate-gateway/0.1"))
+        return link
+    }
+
+    /// A fresh number, unique on this connection: request ids and refs are made from it.
+    public func nextNumber() -> Int {
+        waiting.withLock {
+            $0.nextNumber += 1
+            return $0.nextNumber
+        }
+    }
+
+    /// Sends a message that expects no answer.
+    public func send(_ message: BrokerMessage) {
+        channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil)
+    }
+
+    /// Sends a message carrying `ref` and waits for the answer with that ref.
+    public func call(ref: String, _ message: BrokerMessage) async throws -> BrokerMessage {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = waiting.withLock { state -> Bool in
+                guard state.isOpen else { return false }
+                state.byRef[ref] = continuation
+                return true
+            }
+            guard accepted else { return continuation.resume(throwing: GatewayError.brokerUnavailable) }
+            send(message)
+        }
+    }
+
+    /// Sends an MCP request under the gateway's own id `number` and waits for its outcome.
+    public func request(channel number: Int, id: Int, method: String, params: JSONValue?) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = waiting.withLock { state -> Bool in
+                guard state.isOpen else { return false }
+                state.byRequest[id] = continuation
+                return true
+            }
+            guard accepted else { return continuation.resume(throwing: GatewayError.brokerUnavailable) }
+            send(.request(channel: number, id: RequestID(id), method: method, params: params))
+        }
+    }
+
+    /// Ends the connection (the broker then closes its channels).
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    /// Routes one message from the broker: to the call waiting for it, or out as an event.
+    fileprivate func receive(_ message: BrokerMessage) {
+        switch message {
+        case .response(_, let id, let outcome):
+            guard case .number(let lexeme) = id, let number = Int(lexeme) else { return }
+            waiting.withLock { $0.byRequest.removeValue(forKey: number) }?.resume(returning: outcome)
+        case .opened(let ref, _, _, _), .renewed(let ref, _), .authenticated(let ref, _), .leases(let ref, _),
+            .revoked(let ref, _):
+            waiting.withLock { $0.byRef.removeValue(forKey: ref) }?.resume(returning: message)
+        case .failure(let ref?, _, _, _):
+            waiting.withLock { $0.byRef.removeValue(forKey: ref) }?.resume(returning: message)
+        case .snapshot(let snapshot):
+            eventSink(.snapshot(snapshot))
+        case .notification(let channel, let method, let params):
+            eventSink(.notification(channel: channel, method: method, params: params))
+        case .upstreamRequest(let channel, let id, let method, let params):
+            eventSink(.upstreamRequest(channel: channel, id: id, method: method, params: params))
+        case .closed(let channel, let reason):
+            eventSink(.closed(channel: channel, reason: reason))
+        default:
+            break  // welcome, errors about notifications (the gateway sends none it must hear about), client messages
+        }
+    }
+
+    private func connectionEnded() {
+        let pending = waiting.withLock { state in
+            state.isOpen = false
+            defer { (state.byRef, state.byRequest) = ([:], [:]) }
+            return (Array(state.byRef.values), Array(state.byRequest.values))
+        }
+        for continuation in pending.0 { continuation.resume(throwing: GatewayError.brokerUnavailable) }
+        for continuation in pending.1 { continuation.resume(throwing: GatewayError.brokerUnavailable) }
+        eventSink(.disconnected)
+    }
+}
+
+/// Lets the pipeline handler, created before the link, reach it.
+private final class LinkHolder: Sendable {
+    let link = Mutex<BrokerLink?>(nil)
+}
+
+/// Cuts the byte stream into frames and passes each decoded message to the link.
+private final class FrameHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let holder: LinkHolder
+    private var decoder = FrameDecoder()
+
+    init(holder: LinkHolder) {
+        self.holder = holder
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        decoder.append(buffer.readableBytesView)
+        guard let link = holder.link.withLock({ $0 }) else { return }
+        while true {
+            do {
+                guard let object = try decoder.nextFrame() else { return }
+                if let message = try? BrokerMessage(object) { link.receive(message) }  // unknown frames: ignored
+            } catch {
+                context.close(promise: nil)  // the broker only sends well-formed frames; framing is lost
+                return
+            }
+        }
+    }
+}

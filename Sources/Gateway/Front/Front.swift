@@ -1,0 +1,111 @@
+import BrokerProtocol
+import Logging
+import MCPWire
+import NIOHTTP1
+
+/// The gateway's HTTP endpoints: routing, authorization, then the MCP front of the client's era and transport.
+final class Front: Sendable {
+    let broker: BrokerAccess
+    let authenticator: Authenticator
+    let dispatcher: Dispatcher
+    let subscribers: Subscribers
+    let sessions: SessionTable
+    let pool: ChannelPool
+    let logger: Logger
+
+    init(
+        broker: BrokerAccess, authenticator: Authenticator, dispatcher: Dispatcher, subscribers: Subscribers,
+        sessions: SessionTable, pool: ChannelPool, logger: Logger
+    ) {
+        (self.broker, self.authenticator, self.dispatcher) = (broker, authenticator, dispatcher)
+        (self.subscribers, self.sessions, self.pool, self.logger) = (subscribers, sessions, pool, logger)
+    }
+
+    /// Who is asking, for which workspace, with what access.
+    struct Caller: Sendable {
+        let token: AuthenticatedToken
+        let target: Target
+        let access: Access
+    }
+
+    /// The routes: `/ws/{slug}/{mcp,sse,messages}`, `/active/{mcp,sse,messages}`, `/healthz`.
+    func respond(_ request: HTTPRequest) async -> HTTPAnswer {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        if parts == ["healthz"] {
+            return broker.isReady ? .text(.ok, "ok\n") : .text(.serviceUnavailable, "waiting for the broker\n")
+        }
+        let target: Target
+        let endpoint: Substring
+        switch parts.count {
+        case 3 where parts[0] == "ws": (target, endpoint) = (.workspace(String(parts[1])), parts[2])
+        case 2 where parts[0] == "active": (target, endpoint) = (.active, parts[1])
+        default: return .text(.notFound, "no such endpoint\n")
+        }
+        guard ["mcp", "sse", "messages"].contains(endpoint) else { return .text(.notFound, "no such endpoint\n") }
+        if let refusal = checkOrigin(request) { return refusal }
+        let caller: Caller
+        switch await authorize(request, target: target) {
+        case .success(let authorized): caller = authorized
+        case .failure(let answer): return answer
+        }
+        switch (endpoint, request.method) {
+        case ("mcp", .POST): return await post(request, caller: caller)
+        case ("mcp", .GET): return openStream(request, caller: caller)
+        case ("mcp", .DELETE): return deleteSession(request, caller: caller)
+        case ("sse", .GET): return openSSE(request, caller: caller)
+        case ("messages", .POST): return await postMessage(request, caller: caller)
+        case ("mcp", _): return .text(.methodNotAllowed, headers: ["Allow": "GET, POST, DELETE"])
+        case ("sse", _): return .text(.methodNotAllowed, headers: ["Allow": "GET"])
+        default: return .text(.methodNotAllowed, headers: ["Allow": "POST"])
+        }
+    }
+
+    private enum Authorization {
+        case success(Caller)
+        case failure(HTTPAnswer)
+    }
+
+    /// A valid token that reaches the target's workspace, or the one 401 (or 429 while a peer is limited).
+    private func authorize(_ request: HTTPRequest, target: Target) async -> Authorization {
+        guard let token = request.bearerToken else { return .failure(.unauthorized) }
+        let snapshot = broker.currentSnapshot()
+        switch await authenticator.check(token, peer: request.peer, snapshot: snapshot) {
+        case .limited:
+            return .failure(
+                .text(.tooManyRequests, "too many failed attempts; retry later\n", headers: ["Retry-After": "1"]))
+        case .invalid:
+            logger.info("refused a token", metadata: ["peer": "\(request.peer)"])
+            return .failure(.unauthorized)
+        case .valid(let authenticated):
+            let current = broker.currentSnapshot()
+            guard let slug = target.slug(in: current),
+                let access = Access(token: authenticated, workspace: slug, snapshot: current)
+            else { return .failure(.unauthorized) }
+            return .success(Caller(token: authenticated, target: target, access: access))
+        }
+    }
+
+    /// Browsers send `Origin`; one from another site is refused (DNS rebinding against a loopback gateway).
+    private func checkOrigin(_ request: HTTPRequest) -> HTTPAnswer? {
+        guard let origin = request.header("Origin"), origin != "null" else { return nil }
+        let host = origin.split(separator: "/").dropFirst(1).first.map { $0.split(separator: ":").first ?? $0 } ?? ""
+        let requestHost = request.header("Host")?.split(separator: ":").first ?? ""
+        if ["localhost", "127.0.0.1", "[::1]"].contains(host) || host == requestHost { return nil }
+        return .text(.forbidden, "cross-origin requests are refused\n")
+    }
+
+    /// Routes a POST on `/mcp` by era: a request carrying the 2026-07-28 envelope (or header) is served
+    /// statelessly; anything else belongs to a 2025-era session.
+    private func post(_ request: HTTPRequest, caller: Caller) async -> HTTPAnswer {
+        let message: JSONRPCMessage
+        do {
+            message = try JSONRPCMessage.parse(request.body.readableBytesView)
+        } catch {
+            return .error(.badRequest, id: nil, error.code, error.message)
+        }
+        if ModernFront.claimsModern(message, request) {
+            return await ModernFront(front: self).handle(message, request, caller: caller)
+        }
+        return await LegacyFront(front: self).post(message, request, caller: caller)
+    }
+}

@@ -1,0 +1,212 @@
+import BrokerProtocol
+import MCPWire
+import NIOHTTP1
+
+/// 2025-era clients: `initialize` opens a session, later messages name it (`Mcp-Session-Id` on `/mcp`, the
+/// `sessionId` query on `/messages`), and server-initiated messages go on the session's streams.
+struct LegacyFront {
+    let front: Front
+
+    /// A POST on `/mcp` outside the 2026-07-28 era.
+    func post(_ message: JSONRPCMessage, _ request: HTTPRequest, caller: Front.Caller) async -> HTTPAnswer {
+        if let version = request.header("MCP-Protocol-Version"), !Eras.legacy.contains(version) {
+            return .error(
+                .badRequest, id: nil, JSONRPCError.invalidRequest,
+                "Bad Request: Unsupported protocol version \(version)",
+                data: .object(["supported": .array((Eras.legacy + [Eras.modern]).map(JSONValue.string))]))
+        }
+        if case .request(let id, "initialize", let params) = message {
+            let session = front.startSession(caller: caller)
+            let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
+            return .message(.ok, .result(id: id, result: result), headers: ["Mcp-Session-Id": session.id])
+        }
+        guard let sessionID = request.header("Mcp-Session-Id") else {
+            return .error(.badRequest, id: nil, JSONRPCError.invalidRequest, "Bad Request: Missing session ID")
+        }
+        guard let session = front.session(sessionID, caller: caller) else { return Self.unknownSession }
+        session.touch()
+        guard case .request(let id, let method, let params) = message else {
+            handleUnanswered(message, session: session)
+            return .accepted
+        }
+        guard params?["_meta"]?["progressToken"] != nil else {
+            let answer = await answer(id: id, method: method, params: params, session: session, caller: caller) { _ in }
+            return .message(.ok, answer)
+        }
+        let stream = EventStream()
+        let task = Task {
+            let answer = await answer(id: id, method: method, params: params, session: session, caller: caller) {
+                stream.send($0)
+            }
+            stream.send(answer)
+            stream.finish()
+        }
+        stream.onTermination { task.cancel() }
+        return .stream([:], stream)
+    }
+
+    static let unknownSession = HTTPAnswer.error(.notFound, id: nil, JSONRPCError.invalidRequest, "Session not found")
+
+    /// The answer to one request of a session. `emit` carries progress notifications (on the POST's stream, or on
+    /// the session's `/sse` stream).
+    func answer(
+        id: RequestID, method: String, params: JSONValue?, session: LegacySession, caller: Front.Caller,
+        emit: @escaping @Sendable (JSONRPCMessage) -> Void
+    ) async -> JSONRPCMessage {
+        switch method {
+        case "ping", "logging/setLevel":
+            return .result(id: id, result: .object([:]))
+        case "initialize":
+            return .error(
+                id: id, JSONRPCError(code: JSONRPCError.invalidRequest, message: "the session is already initialized"))
+        default:
+            break
+        }
+        let dispatcher = front.dispatcher
+        let task = Task {
+            await dispatcher.handle(method, params: params, access: caller.access, session: session.brokerSession) {
+                emit(.notification(method: "notifications/progress", params: $0))
+            }
+        }
+        session.track(id) { task.cancel() }
+        let outcome = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
+        session.untrack(id)
+        switch outcome {
+        case .result(let result) where result["resultType"] == "input_required":
+            // A 2026-07-28 upstream asks for input mid-call; a 2025-era client would expect a server-to-client
+            // request instead, which the gateway does not relay.
+            return .error(
+                id: id,
+                JSONRPCError(
+                    code: JSONRPCError.internalError,
+                    message:
+                        "the upstream needs input from the user (input_required), which Sealgate cannot relay to a 2025-era client yet"
+                ))
+        case .result(let result): return .result(id: id, result: result)
+        case .error(let error): return .error(id: id, error)
+        }
+    }
+
+    /// Notifications and responses from the client: only a cancellation does something.
+    func handleUnanswered(_ message: JSONRPCMessage, session: LegacySession) {
+        if case .notification("notifications/cancelled", let params) = message,
+            let requestID = params?["requestId"].flatMap(RequestID.init(json:))
+        {
+            session.cancel(requestID)
+        }
+    }
+}
+
+extension Front {
+    /// Creates a 2025-era session for `caller` and subscribes it to changes.
+    func startSession(caller: Caller) -> LegacySession {
+        let session = LegacySession(target: caller.target, token: caller.token)
+        sessions.add(session)
+        let subscriber = subscribers.add(
+            Subscribers.Subscriber(
+                target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint,
+                kinds: Set(ListKind.allCases),
+                notify: { changed in
+                    for method in Eras.changeNotifications(changed) {
+                        session.push(.notification(method: method, params: nil))
+                    }
+                },
+                end: { [weak self] in self?.endSession(session.id) }))
+        session.onEnd { [subscribers] in subscribers.remove(subscriber) }
+        logger.info(
+            "session started",
+            metadata: ["session": "\(session.id.prefix(8))", "workspace": "\(caller.access.workspace.slug)"])
+        return session
+    }
+
+    /// The session `id` if it belongs to this caller's token and endpoint; nil otherwise (answered as unknown).
+    func session(_ id: String, caller: Caller) -> LegacySession? {
+        guard let session = sessions.session(id), session.target == caller.target,
+            session.token.kind == caller.token.kind, session.token.name == caller.token.name,
+            session.token.workspace == caller.token.workspace
+        else { return nil }
+        return session
+    }
+
+    /// Ends a session and closes its upstream channels.
+    func endSession(_ id: String) {
+        guard let session = sessions.remove(id) else { return }
+        session.end()
+        let pool = self.pool
+        Task { await pool.closeSession(session.brokerSession) }
+    }
+
+    /// GET on `/mcp`: the session's stream for server-initiated messages (list changes).
+    func openStream(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
+        if request.header("MCP-Protocol-Version") == Eras.modern {
+            return .text(.methodNotAllowed, headers: ["Allow": "POST"])
+        }
+        guard (request.header("Accept") ?? "").contains("text/event-stream") else {
+            return .text(.notAcceptable, "Accept must list text/event-stream\n")
+        }
+        guard let id = request.header("Mcp-Session-Id") else {
+            return .error(.badRequest, id: nil, JSONRPCError.invalidRequest, "Bad Request: Missing session ID")
+        }
+        guard let session = session(id, caller: caller) else { return LegacyFront.unknownSession }
+        let stream = EventStream()
+        session.attach(stream)
+        return .stream(["Mcp-Session-Id": session.id], stream)
+    }
+
+    /// DELETE on `/mcp`: the client ends its session.
+    func deleteSession(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
+        if request.header("MCP-Protocol-Version") == Eras.modern {
+            return .text(.methodNotAllowed, headers: ["Allow": "POST"])
+        }
+        guard let id = request.header("Mcp-Session-Id"), session(id, caller: caller) != nil else {
+            return LegacyFront.unknownSession
+        }
+        endSession(id)
+        return .text(.ok)
+    }
+
+    /// GET on `/sse` (HTTP+SSE, 2024-11-05): a new session whose stream carries every answer; the first event
+    /// names the URL to POST messages to.
+    func openSSE(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
+        let session = startSession(caller: caller)
+        let stream = EventStream()
+        session.attach(stream)
+        stream.send(event: "endpoint", data: caller.target.pathPrefix + "/messages?sessionId=" + session.id)
+        stream.onTermination { [weak self] in self?.endSession(session.id) }
+        return .stream([:], stream)
+    }
+
+    /// POST on `/messages?sessionId=…`: accepted at once; the answer goes on the session's `/sse` stream.
+    func postMessage(_ request: HTTPRequest, caller: Caller) async -> HTTPAnswer {
+        guard let id = request.query("sessionId") ?? request.query("session_id"),
+            let session = session(id, caller: caller)
+        else { return .text(.notFound, "Could not find session\n") }
+        let message: JSONRPCMessage
+        do {
+            message = try JSONRPCMessage.parse(request.body.readableBytesView)
+        } catch {
+            return .error(.badRequest, id: nil, error.code, error.message)
+        }
+        session.touch()
+        let legacy = LegacyFront(front: self)
+        switch message {
+        case .request(let requestID, "initialize", let params):
+            let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
+            session.push(.result(id: requestID, result: result))
+        case .request(let requestID, let method, let params):
+            Task {
+                let answer = await legacy.answer(
+                    id: requestID, method: method, params: params, session: session, caller: caller
+                ) { session.push($0) }
+                session.push(answer)
+            }
+        default:
+            legacy.handleUnanswered(message, session: session)
+        }
+        return .text(.accepted, "Accepted")
+    }
+}

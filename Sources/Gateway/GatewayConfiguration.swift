@@ -1,0 +1,16 @@
+/// How the gateway runs.
+public struct GatewayConfiguration: Sendable {
+    /// The broker's Unix socket: the gateway's only way to upstreams, and all it knows of the vault.
+    public var brokerSocket: String
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed when ready).
+    public var port = 8787
+    /// Request bodies above this get 413.
+    public var maximumBodySize = 4 << 20
+    /// How often leases are renewed and idle sessions swept.
+    public var maintenanceInterval: Duration = .seconds(5)
+
+    public init(brokerSocket: String) {
+        self.brokerSocket = brokerSocket
+    }
+}

@@ -1,0 +1,49 @@
+import BrokerProtocol
+import Logging
+import MCPWire
+
+/// The gateway process: one MCP endpoint per workspace over HTTP, reaching upstreams only through the broker.
+/// It holds no key, no vault path and never a decrypted secret; it knows the broker socket and nothing else.
+public struct GatewayService: Sendable {
+    let configuration: GatewayConfiguration
+    let logger: Logger
+
+    public init(configuration: GatewayConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Serves until cancelled. `ready` gets the bound port once the listener accepts connections.
+    public func run(ready: @escaping @Sendable (Int) -> Void) async throws {
+        let broker = BrokerAccess()
+        let pool = ChannelPool(broker: broker)
+        let progress = ProgressRelay()
+        let caller = UpstreamCaller(broker: broker, pool: pool, progress: progress)
+        let subscribers = Subscribers()
+        let sessions = SessionTable()
+        let front = Front(
+            broker: broker, authenticator: Authenticator(broker: broker),
+            dispatcher: Dispatcher(catalog: Catalog(caller: caller)), subscribers: subscribers, sessions: sessions,
+            pool: pool, logger: logger)
+        let events = BrokerEvents(
+            broker: broker, pool: pool, progress: progress, subscribers: subscribers, front: front, logger: logger)
+        let server = HTTPServer(
+            host: configuration.host, port: configuration.port, maximumBodySize: configuration.maximumBodySize,
+            logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await events.stayConnected(to: configuration.brokerSocket) }
+            group.addTask {
+                try await server.run(respond: { await front.respond($0) }, ready: ready)
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: configuration.maintenanceInterval)
+                    for session in sessions.expire() { front.endSession(session.id) }
+                    await pool.renewDue(liveSessions: sessions.brokerSessions)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import MCPWire
+import NIOCore
+import NIOHTTP1
+
+/// What an endpoint sends back: a complete response, or a stream of server-sent events.
+public enum HTTPAnswer: Sendable {
+    case full(HTTPResponseStatus, HTTPHeaders, [UInt8])
+    case stream(HTTPHeaders, EventStream)
+
+    /// A JSON body.
+    static func json(_ status: HTTPResponseStatus, _ body: JSONValue, headers: HTTPHeaders = [:]) -> HTTPAnswer {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        return .full(status, headers, body.serialized)
+    }
+
+    /// A JSON-RPC message as a JSON body.
+    static func message(_ status: HTTPResponseStatus, _ message: JSONRPCMessage, headers: HTTPHeaders = [:])
+        -> HTTPAnswer
+    {
+        json(status, message.json, headers: headers)
+    }
+
+    /// A JSON-RPC error answering `id` (null when the request could not be read).
+    static func error(
+        _ status: HTTPResponseStatus, id: RequestID?, _ code: Int, _ message: String, data: JSONValue? = nil
+    ) -> HTTPAnswer {
+        self.message(status, .error(id: id, JSONRPCError(code: code, message: message, data: data)))
+    }
+
+    /// A plain-text body (or none).
+    static func text(_ status: HTTPResponseStatus, _ body: String = "", headers: HTTPHeaders = [:]) -> HTTPAnswer {
+        var headers = headers
+        if !body.isEmpty { headers.replaceOrAdd(name: "Content-Type", value: "text/plain; charset=utf-8") }
+        return .full(status, headers, Array(body.utf8))
+    }
+
+    /// The one answer to every request that is not authorized, whatever the reason.
+    static let unauthorized = HTTPAnswer.json(
+        .unauthorized,
+        .object(["error": "invalid_token", "error_description": "a valid bearer token for this workspace is required"]),
+        headers: ["WWW-Authenticate": #"Bearer realm="sealgate", error="invalid_token""#])
+
+    /// 202 with no body: a notification or a response was accepted.
+    static let accepted = HTTPAnswer.full(.accepted, [:], [])
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .full(let status, _, _): status
+        case .stream: .ok
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import BrokerProtocol
+import MCPWire
+import Policy
+
+/// The merged view of a workspace's servers: their lists under namespaced names, filtered by the token's
+/// FeatureSets, and the way back from a namespaced name or a resource URI to the server that owns it.
+struct Catalog: Sendable {
+    /// Pages fetched from one upstream list at most (a server that keeps returning cursors is cut off).
+    static let maximumPages = 100
+
+    let caller: UpstreamCaller
+
+    /// A merged list, and the servers that could not contribute to it.
+    struct Merged: Sendable {
+        var items: [JSONValue] = []
+        var unavailable: [(server: String, error: JSONRPCError)] = []
+    }
+
+    /// Every `kind` item of the workspace's servers that `access` allows, in server order then upstream order.
+    func list(_ kind: ListKind, access: Access, session: String) async -> Merged {
+        let perServer = await fetchAll(
+            kind, servers: access.workspace.servers.map(\.slug), access: access, session: session)
+        var merged = Merged()
+        var uriCount: [String: Int] = [:]
+        if kind == .resources {
+            for (_, result) in perServer {
+                for item in (try? result.get()) ?? [] {
+                    if let uri = item["uri"]?.stringValue { uriCount[uri, default: 0] += 1 }
+                }
+            }
+        }
+        for (server, result) in perServer {
+            switch result {
+            case .failure(let error):
+                merged.unavailable.append((server, error))
+            case .success(let items):
+                for item in items {
+                    if let shaped = shape(item, kind: kind, server: server, policy: access.policy, uriCount: uriCount) {
+                        merged.items.append(shaped)
+                    }
+                }
+            }
+        }
+        return merged
+    }
+
+    /// The item as the client sees it, or nil when the token's FeatureSets hide it.
+    private func shape(
+        _ item: JSONValue, kind: ListKind, server: String, policy: AccessPolicy, uriCount: [String: Int]
+    ) -> JSONValue? {
+        guard var object = item.objectValue else { return nil }
+        switch kind {
+        case .tools, .prompts:
+            guard let name = object["name"]?.stringValue else { return nil }
+            let namespaced = ToolNamespace.name(server: server, tool: name)
+            guard policy.allows(namespaced) else { return nil }
+            object["name"] = .string(namespaced)
+        case .resources:
+            guard let uri = object["uri"]?.stringValue, policy.allows(uri) else { return nil }
+            if uriCount[uri, default: 0] > 1 {
+                object["uri"] = .string(ResourceAddress.disambiguated(uri, server: server))
+            }
+        case .resourceTemplates:
+            guard let template = object["uriTemplate"]?.stringValue, policy.allows(template) else { return nil }
+        }
+        return .object(object)
+    }
+
+    /// Each server's list, from the cache or fetched concurrently, in the order of `servers`.
+    private func fetchAll(
+        _ kind: ListKind, servers: [String], access: Access, session: String
+    ) async -> [(String, Result<[JSONValue], JSONRPCError>)] {
+        await withTaskGroup(of: (Int, Result<[JSONValue], JSONRPCError>).self) { group in
+            for (index, server) in servers.enumerated() {
+                let key = ChannelKey(workspace: access.workspace.slug, server: server, session: session)
+                group.addTask { (index, await fetch(kind, key: key)) }
+            }
+            var results = [(String, Result<[JSONValue], JSONRPCError>)?](repeating: nil, count: servers.count)
+            for await (index, result) in group { results[index] = (servers[index], result) }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// One upstream's whole list (all pages), cached until the upstream reports a change.
+    func fetch(_ kind: ListKind, key: ChannelKey) async -> Result<[JSONValue], JSONRPCError> {
+        if let cached = await caller.pool.cachedList(kind, for: key) { return .success(cached) }
+        let channel: OpenChannel
+        do {
+            channel = try await caller.pool.channel(key)
+        } catch {
+            return .failure(error.rpcError(server: key.server))
+        }
+        guard channel.upstream.capabilities?[kind.capability] != nil else { return .success([]) }
+        var items: [JSONValue] = []
+        var cursor: JSONValue?
+        for _ in 0..<Self.maximumPages {
+            let params: JSONValue? = cursor.map { .object(["cursor": $0]) }
+            let outcome: Outcome
+            do {
+                outcome = try await caller.send(kind.method, params: params, to: key)
+            } catch {
+                return .failure(error.rpcError(server: key.server))
+            }
+            switch outcome {
+            case .error(let error) where error.code == JSONRPCError.methodNotFound:
+                return .success([])  // a server that has no such list after all
+            case .error(let error):
+                return .failure(error)
+            case .result(let result):
+                items += result[kind.field]?.arrayValue ?? []
+                cursor = result["nextCursor"]
+            }
+            if cursor == nil || cursor == .null { break }
+        }
+        await caller.pool.store(items, kind: kind, for: key, channel: channel.number)
+        return .success(items)
+    }
+
+    /// The server and upstream name behind a namespaced tool or prompt name; nil when no installed server has it.
+    func resolve(_ name: String, kind: ListKind, access: Access, session: String) async -> (
+        server: String, name: String
+    )? {
+        let servers = access.workspace.servers.map(\.slug)
+        // Most names are `slug__tool` with the tool name unchanged: no list needed.
+        for server in servers where name.hasPrefix(server + ToolNamespace.separator) {
+            let original = String(name.dropFirst(server.count + ToolNamespace.separator.count))
+            if ToolNamespace.name(server: server, tool: original) == name { return (server, original) }
+        }
+        // A shortened or cleaned name: look it up in the lists of the servers it could come from.
+        let candidates = servers.filter { name.hasPrefix(String(($0 + ToolNamespace.separator).prefix(55))) }
+        for server in candidates {
+            let key = ChannelKey(workspace: access.workspace.slug, server: server, session: session)
+            guard case .success(let items) = await fetch(kind, key: key) else { continue }
+            for item in items {
+                if let original = item["name"]?.stringValue, ToolNamespace.name(server: server, tool: original) == name
+                {
+                    return (server, original)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The server that owns resource `uri` (as the client sees it) and the URI to send it; nil when none does.
+    func resolveResource(_ uri: String, access: Access, session: String) async -> (server: String, uri: String)? {
+        let servers = access.workspace.servers.map(\.slug)
+        if let (server, original) = ResourceAddress.parse(uri), servers.contains(server) { return (server, original) }
+        let lists = await fetchAll(.resources, servers: servers, access: access, session: session)
+        for (server, result) in lists {
+            if case .success(let items) = result, items.contains(where: { $0["uri"]?.stringValue == uri }) {
+                return (server, uri)
+            }
+        }
+        let templates = await fetchAll(.resourceTemplates, servers: servers, access: access, session: session)
+        for (server, result) in templates {
+            guard case .success(let items) = result else { continue }
+            for item in items {
+                if let template = item["uriTemplate"]?.stringValue, ResourceAddress.matches(uri, template: template) {
+                    return (server, uri)
+                }
+            }
+        }
+        return nil
+    }
+}

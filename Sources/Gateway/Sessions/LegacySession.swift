@@ -1,0 +1,101 @@
+import BrokerProtocol
+import MCPWire
+import Synchronization
+
+/// A 2025-era client session (Streamable HTTP with `Mcp-Session-Id`, or HTTP+SSE): created by `initialize` or by
+/// opening `/sse`, bound to the token that created it, with its own upstream sessions in the broker.
+final class LegacySession: Sendable {
+    let id: String
+    let target: Target
+    let token: AuthenticatedToken
+    /// Its broker session: each 2025-era session gets its own upstreams (unless a server is shared).
+    var brokerSession: String { "s-" + id }
+
+    private struct State {
+        var streams: [EventStream] = []
+        /// Requests in flight by the client's id, for `notifications/cancelled`.
+        var inFlight: [RequestID: @Sendable () -> Void] = [:]
+        var onEnd: [@Sendable () -> Void] = []
+        var lastActive = ContinuousClock.Instant.now
+        var ended = false
+    }
+
+    private let state = Mutex(State())
+
+    init(target: Target, token: AuthenticatedToken) {
+        self.id = SessionID.make()
+        self.target = target
+        self.token = token
+    }
+
+    /// Adds a stream on which server-initiated messages go (the GET stream, or the `/sse` stream).
+    func attach(_ stream: EventStream) {
+        let ended = state.withLock { state in
+            if !state.ended { state.streams.append(stream) }
+            return state.ended
+        }
+        if ended { return stream.finish() }
+        stream.onTermination { [weak self] in
+            self?.state.withLock { state in state.streams.removeAll { $0 === stream } }
+        }
+    }
+
+    /// Sends a message on every attached stream; false when none took it.
+    @discardableResult
+    func push(_ message: JSONRPCMessage) -> Bool {
+        let streams = state.withLock { $0.streams }
+        return streams.reduce(false) { $1.send(message) || $0 }
+    }
+
+    /// Whether a stream is attached.
+    var hasStream: Bool { state.withLock { !$0.streams.isEmpty } }
+
+    func touch() {
+        state.withLock { $0.lastActive = .now }
+    }
+
+    /// How long the session has been idle without a stream.
+    func idleFor(now: ContinuousClock.Instant) -> Duration? {
+        state.withLock { $0.streams.isEmpty ? now - $0.lastActive : nil }
+    }
+
+    /// Remembers how to cancel request `id` while it runs.
+    func track(_ id: RequestID, cancel: @escaping @Sendable () -> Void) {
+        state.withLock { $0.inFlight[id] = cancel }
+    }
+
+    func untrack(_ id: RequestID) {
+        _ = state.withLock { $0.inFlight.removeValue(forKey: id) }
+    }
+
+    /// The client cancelled request `id`: the task waiting for it is cancelled, which cancels it upstream.
+    func cancel(_ id: RequestID) {
+        state.withLock { $0.inFlight[id] }?()
+    }
+
+    /// Runs `action` when the session ends.
+    func onEnd(_ action: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onEnd.append(action) }
+    }
+
+    /// Ends the session: streams close, in-flight requests are cancelled.
+    func end() {
+        let (streams, cancellations, actions) = state.withLock { state in
+            state.ended = true
+            defer { (state.streams, state.inFlight, state.onEnd) = ([], [:], []) }
+            return (state.streams, Array(state.inFlight.values), state.onEnd)
+        }
+        for cancel in cancellations { cancel() }
+        for stream in streams { stream.finish() }
+        for action in actions { action() }
+    }
+}
+
+/// Unguessable session ids: 128 random bits, hex.
+enum SessionID {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()  // the kernel's CSPRNG (getrandom) on Linux
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}

@@ -1,0 +1,39 @@
+import Synchronization
+
+/// The live 2025-era sessions by id.
+final class SessionTable: Sendable {
+    /// A session without a stream is forgotten after this long without requests.
+    static let idleLimit: Duration = .seconds(30 * 60)
+
+    private let sessions = Mutex<[String: LegacySession]>([:])
+
+    func add(_ session: LegacySession) {
+        sessions.withLock { $0[session.id] = session }
+    }
+
+    func session(_ id: String) -> LegacySession? {
+        sessions.withLock { $0[id] }
+    }
+
+    /// Removes a session; returns it if it was there.
+    @discardableResult
+    func remove(_ id: String) -> LegacySession? {
+        sessions.withLock { $0.removeValue(forKey: id) }
+    }
+
+    var count: Int { sessions.withLock { $0.count } }
+
+    /// The broker sessions of every live client session (their channels' leases are kept renewed).
+    var brokerSessions: Set<String> {
+        sessions.withLock { Set($0.values.map(\.brokerSession)) }
+    }
+
+    /// Removes and returns the sessions idle past `idleLimit` with no stream open.
+    func expire(now: ContinuousClock.Instant = .now) -> [LegacySession] {
+        sessions.withLock { all in
+            let idle = all.values.filter { ($0.idleFor(now: now) ?? .zero) > Self.idleLimit }
+            for session in idle { all[session.id] = nil }
+            return idle
+        }
+    }
+}

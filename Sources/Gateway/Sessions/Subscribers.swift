@@ -1,0 +1,88 @@
+import BrokerProtocol
+import MCPWire
+import Synchronization
+
+/// Everyone who hears about changes: 2025-era sessions (on their GET or SSE streams) and 2026-07-28
+/// `subscriptions/listen` streams. On every snapshot the gateway recomputes what each one sees and tells those
+/// whose view changed; a subscriber whose token no longer works is ended.
+final class Subscribers: Sendable {
+    /// One listener.
+    struct Subscriber: Sendable {
+        let target: Target
+        let token: AuthenticatedToken
+        /// What the subscriber saw when last told (`Access.fingerprint`), nil before the first look.
+        var fingerprint: String?
+        /// Which lists it wants to hear about.
+        let kinds: Set<ListKind>
+        /// Sends the change notifications for `kinds` (already filtered).
+        let notify: @Sendable (Set<ListKind>) -> Void
+        /// Ends the subscriber: its token no longer reaches its workspace.
+        let end: @Sendable () -> Void
+    }
+
+    private let subscribers = Mutex<[Int: Subscriber]>([:])
+    private let counter = Atomic<Int>(0)
+
+    /// Adds a subscriber; returns the id that `remove` takes.
+    func add(_ subscriber: Subscriber) -> Int {
+        let id = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        subscribers.withLock { $0[id] = subscriber }
+        return id
+    }
+
+    func remove(_ id: Int) {
+        _ = subscribers.withLock { $0.removeValue(forKey: id) }
+    }
+
+    var count: Int { subscribers.withLock { $0.count } }
+
+    /// Sets the fingerprint a subscriber has seen (right after it was added, so the first change is noticed).
+    func seen(_ id: Int, fingerprint: String?) {
+        subscribers.withLock { $0[id]?.fingerprint = fingerprint }
+    }
+
+    /// A new snapshot: ends subscribers whose token lost its access, tells the others whose view changed.
+    func configurationChanged(_ snapshot: ConfigSnapshot) {
+        var toEnd: [@Sendable () -> Void] = []
+        var toNotify: [(@Sendable (Set<ListKind>) -> Void, Set<ListKind>)] = []
+        subscribers.withLock { all in
+            for (id, subscriber) in all {
+                let access = subscriber.target.slug(in: snapshot).flatMap {
+                    Access(token: subscriber.token, workspace: $0, snapshot: snapshot)
+                }
+                let stillValid =
+                    snapshot.tokenHash(of: subscriber.token) != nil && !Authenticator.hasExpired(subscriber.token)
+                guard stillValid else {
+                    all[id] = nil
+                    toEnd.append(subscriber.end)
+                    continue
+                }
+                // An /active follower whose token does not reach the new active workspace keeps its session and
+                // sees empty lists; a named workspace the token lost is the end.
+                if access == nil, case .workspace = subscriber.target {
+                    all[id] = nil
+                    toEnd.append(subscriber.end)
+                    continue
+                }
+                let fingerprint = access?.fingerprint ?? "none"
+                if fingerprint != subscriber.fingerprint {
+                    all[id]?.fingerprint = fingerprint
+                    toNotify.append((subscriber.notify, subscriber.kinds))
+                }
+            }
+        }
+        for end in toEnd { end() }
+        for (notify, kinds) in toNotify { notify(kinds) }
+    }
+
+    /// An upstream said its `kinds` lists changed: tells the subscribers that currently see that workspace.
+    func listsChanged(_ kinds: Set<ListKind>, workspace: String, snapshot: ConfigSnapshot) {
+        let targets = subscribers.withLock { all in
+            all.values.filter { $0.target.slug(in: snapshot) == workspace }.map { ($0.notify, $0.kinds) }
+        }
+        for (notify, wanted) in targets {
+            let relevant = kinds.intersection(wanted)
+            if !relevant.isEmpty { notify(relevant) }
+        }
+    }
+}

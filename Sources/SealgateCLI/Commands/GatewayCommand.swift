@@ -1,0 +1,44 @@
+import ArgumentParser
+import Broker
+import Foundation
+import Gateway
+import Logging
+
+/// `sealgate gateway`: the MCP gateway process. `serve` starts it; it gets the broker's socket and nothing else
+/// (no key, no passphrase, no vault path).
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run the MCP gateway (started by `sealgate serve`); it reaches upstreams only through the broker.")
+
+    @Option(help: "The broker's socket.") var brokerSocket: String
+    @Option(help: "Where to listen (HOST:PORT; port 0 picks a free one).") var listen: ListenAddress = .default
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        var configuration = GatewayConfiguration(brokerSocket: brokerSocket)
+        configuration.host = listen.host
+        configuration.port = listen.port
+        let logger = Logging.logger(label: "sealgate.gateway", level: logLevel)
+        let service = GatewayService(configuration: configuration, logger: logger)
+        let signals = SignalWatcher([SIGINT, SIGTERM])
+        let host = listen.host
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await service.run { port in
+                    // The first line on stdout tells `serve` (and tests) the bound port.
+                    FileHandle.standardOutput.write(Data("LISTENING \(port)\n".utf8))
+                    logger.notice("gateway listening on http://\(host):\(port)")
+                }
+            }
+            group.addTask {
+                for await number in signals.signals {
+                    logger.notice("stopping on signal \(number)")
+                    return
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Broker
+import BrokerProtocol
+import Foundation
+import Logging
+import MCPWire
+import Synchronization
+
+/// `sealgate serve`: the broker in this process and the gateway as a child process, with one command.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the broker and the MCP gateway; prints each workspace's URL and a client config.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: BrokerOptions
+    @Option(help: "Where the gateway listens (HOST:PORT; port 0 picks a free one).") var listen: ListenAddress =
+        .default
+
+    func run() async throws {
+        let runtime = try BrokerRuntime(global: global, options: options)
+        let child = GatewayChild(
+            socketPath: runtime.socketPath, listen: listen, logLevel: options.logLevel, logger: runtime.logger)
+        let signals = SignalWatcher([SIGINT, SIGTERM])
+        let host = listen.host
+        let announced = Announcement()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await runtime.broker.run() }
+            group.addTask {
+                try await runtime.server.run {}
+            }
+            group.addTask {
+                // The gateway needs the socket: wait until the broker accepts connections.
+                while !FileManager.default.fileExists(atPath: runtime.socketPath) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                await child.supervise { port in
+                    guard announced.first() else { return }
+                    Task {
+                        let snapshot = await runtime.broker.currentSnapshot()
+                        Output.line(ServeCommand.banner(host: host, port: port, snapshot: snapshot))
+                    }
+                }
+            }
+            group.addTask {
+                for await number in signals.signals {
+                    runtime.logger.notice("stopping on signal \(number)")
+                    return
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The URLs and a ready-to-paste client configuration (tokens are shown once, at creation, so a placeholder).
+    static func banner(host: String, port: Int, snapshot: ConfigSnapshot?) -> String {
+        let base = "http://\(host):\(port)"
+        var lines = ["Sealgate is serving on \(base) (broker and gateway running; Ctrl-C stops both)", ""]
+        var servers = JSONObject()
+        for workspace in snapshot?.workspaces ?? [] {
+            let active = workspace.slug == snapshot?.activeWorkspace ? " (active)" : ""
+            lines.append(
+                "  \(workspace.slug)\(active): \(base)/ws/\(workspace.slug)/mcp   legacy SSE: \(base)/ws/\(workspace.slug)/sse"
+            )
+            servers[workspace.slug] = .object([
+                "url": .string("\(base)/ws/\(workspace.slug)/mcp"),
+                "headers": .object(["Authorization": "Bearer <token of this workspace>"]),
+            ])
+        }
+        if snapshot?.workspaces.isEmpty ?? true {
+            lines.append("  no workspace yet: sealgate workspace create NAME")
+        }
+        lines.append("  following the active workspace: \(base)/active/mcp")
+        lines.append("")
+        lines.append("Client config (mcpServers):")
+        lines.append(JSONValue.object(["mcpServers": .object(servers)]).serializedString)
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Prints the banner once, not on every gateway restart.
+private final class Announcement: Sendable {
+    private let done = Atomic<Bool>(false)
+    func first() -> Bool { !done.exchange(true, ordering: .relaxed) }
+}

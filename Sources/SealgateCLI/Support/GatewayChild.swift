@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import Subprocess
+import Synchronization
+import SystemPackage
+
+/// The `sealgate gateway` child of `serve`: started with the broker's socket and a scrubbed environment, restarted
+/// when it dies, stopped (SIGTERM, then SIGKILL) when `serve` stops.
+struct GatewayChild: Sendable {
+    /// Wait before starting a gateway that died again; short, so clients barely notice.
+    static let restartDelay: Duration = .milliseconds(100)
+    /// The only variables the gateway inherits: never a passphrase or anything else of `serve`'s environment.
+    static let inherited = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME"]
+
+    let socketPath: String
+    let listen: ListenAddress
+    let logLevel: Logger.Level
+    let logger: Logger
+
+    /// Runs the gateway until cancelled, restarting it when it exits. `ready` gets the port each time it listens.
+    func supervise(ready: @escaping @Sendable (Int) -> Void) async {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        var port = listen.port
+        while !Task.isCancelled {
+            let arguments = [
+                "gateway", "--broker-socket", socketPath, "--listen", "\(listen.host):\(port)", "--log-level",
+                logLevel.rawValue,
+            ]
+            let bound = PortBox()
+            let outcome = await run(executable: executable, arguments: arguments) { listening in
+                bound.port = listening
+                ready(listening)
+            }
+            if let listening = bound.port { port = listening }  // a restart keeps the URL clients already have
+            if Task.isCancelled { return }
+            logger.warning("the gateway exited (\(outcome)); restarting it")
+            try? await Task.sleep(for: Self.restartDelay)  // cancelled: the loop ends
+        }
+    }
+
+    private func run(executable: String, arguments: [String], listening: @escaping @Sendable (Int) -> Void) async
+        -> String
+    {
+        let own = ProcessInfo.processInfo.environment
+        let environment = Self.inherited.compactMap { name in own[name].map { Array("\(name)=\($0)".utf8) } }
+        var options = PlatformOptions()
+        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(environment),
+                platformOptions: options, input: .none, output: .sequence,
+                error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
+            ) { execution in
+                var pending: [UInt8] = []
+                for try await chunk in execution.standardOutput {
+                    pending += chunk.withUnsafeBytes { Array($0) }
+                    while let newline = pending.firstIndex(of: 0x0A) {
+                        let text = String(decoding: pending[..<newline], as: UTF8.self)
+                        pending.removeFirst(newline + 1)
+                        if text.hasPrefix("LISTENING "), let port = Int(text.dropFirst(10)) { listening(port) }
+                    }
+                }
+            }
+            return "\(result.terminationStatus)"
+        } catch {
+            return "failed to start: \(error)"
+        }
+    }
+}
+
+/// The port a gateway run reported.
+private final class PortBox: Sendable {
+    private let value = Mutex<Int?>(nil)
+    var port: Int? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
