@@ -112,6 +112,12 @@ let package = Package(
                 "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate", "sealgate-test-upstream",
             ]
         ),
+        // The gateway end to end: `serve` and real clients (raw HTTP and the official Python SDKs).
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["sealgate", "sealgate-test-upstream", "MCPWire"],
+            exclude: []
+        ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).
         .testTarget(
             name: "CLITests",

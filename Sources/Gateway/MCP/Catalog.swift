@@ -116,23 +116,31 @@ struct Catalog: Sendable {
         return .success(items)
     }
 
-    /// The server and upstream name behind a namespaced tool or prompt name; nil when no installed server has it.
+    /// The server and upstream name behind a namespaced tool or prompt name; nil when no installed server lists it.
+    /// Looked up in the servers' (cached) lists, so an unknown name is refused here rather than by the upstream.
     func resolve(_ name: String, kind: ListKind, access: Access, session: String) async -> (
         server: String, name: String
     )? {
-        let servers = access.workspace.servers.map(\.slug)
-        // Most names are `slug__tool` with the tool name unchanged: no list needed.
-        for server in servers where name.hasPrefix(server + ToolNamespace.separator) {
-            let original = String(name.dropFirst(server.count + ToolNamespace.separator.count))
-            if ToolNamespace.name(server: server, tool: original) == name { return (server, original) }
+        // A name is `slug__tool`, possibly shortened: only servers whose prefix fits can own it.
+        let candidates = access.workspace.servers.map(\.slug).filter {
+            name.hasPrefix(String(($0 + ToolNamespace.separator).prefix(ToolNamespace.maximumLength - 9)))
         }
-        // A shortened or cleaned name: look it up in the lists of the servers it could come from.
-        let candidates = servers.filter { name.hasPrefix(String(($0 + ToolNamespace.separator).prefix(55))) }
         for server in candidates {
             let key = ChannelKey(workspace: access.workspace.slug, server: server, session: session)
-            guard case .success(let items) = await fetch(kind, key: key) else { continue }
-            for item in items {
-                if let original = item["name"]?.stringValue, ToolNamespace.name(server: server, tool: original) == name
+            switch await fetch(kind, key: key) {
+            case .success(let items):
+                for item in items {
+                    if let original = item["name"]?.stringValue,
+                        ToolNamespace.name(server: server, tool: original) == name
+                    {
+                        return (server, original)
+                    }
+                }
+            case .failure:
+                // The server cannot list now; a plainly namespaced name still goes to it, to report why it fails.
+                let original = String(name.dropFirst(server.count + ToolNamespace.separator.count))
+                if name.hasPrefix(server + ToolNamespace.separator),
+                    ToolNamespace.name(server: server, tool: original) == name
                 {
                     return (server, original)
                 }
