@@ -13,7 +13,7 @@ struct Sealgate: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, WorkspaceCommand.self, ServerCommand.self, MCPCommand.self, SecretsCommand.self,
             FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, BrokerCommand.self,
-            LeasesCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self,
+            LeasesCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self, ConnectCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

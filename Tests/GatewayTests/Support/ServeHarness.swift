@@ -41,11 +41,13 @@ final class ServeHarness: @unchecked Sendable {
 
     /// Runs `sealgate ARGS`; returns (status, stdout, stderr).
     @discardableResult
-    func run(_ args: [String], stdin: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = args
-        process.environment = environment
+        process.environment = environment.merging(env) { $1 }
         let (out, err, input) = (Pipe(), Pipe(), Pipe())
         process.standardOutput = out
         process.standardError = err
