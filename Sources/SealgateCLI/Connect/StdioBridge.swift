@@ -126,7 +126,8 @@ struct StdioBridge: Sendable {
             request.headers.add(name: "MCP-Protocol-Version", value: version)
         }
         let task = Task {
-            guard let response = try? await client.execute(request, timeout: .hours(24)) else { return }  // no stream: requests still work
+            // Without the stream, requests still work; only server-initiated messages are missed.
+            guard let response = try? await client.execute(request, timeout: .hours(24)) else { return }
             _ = try? await write(response)
         }
         session.stream.withLock { $0 = task }
@@ -159,7 +160,8 @@ struct StdioBridge: Sendable {
             return last
         }
         let body = try await response.body.collect(upTo: 64 << 20)
-        guard body.readableBytes > 0, let value = try? JSONParser.parse(body.readableBytesView) else { return nil }  // 202
+        // An empty body (202) or one that is not JSON answers nothing.
+        guard body.readableBytes > 0, let value = try? JSONParser.parse(body.readableBytesView) else { return nil }
         if emit, value["jsonrpc"] != nil {
             StandardOutput.write(value)
             return value
