@@ -88,14 +88,11 @@ final class ServeHarness: @unchecked Sendable {
         return String(line.dropFirst(7))
     }
 
-    /// Adds the package's test upstream as server `slug` (stdio, in `era`), with `API_KEY` from the vault.
-    func addTestUpstream(_ slug: String, era: String = "dual", extra: [String] = []) throws {
-        try ok(
-            [
-                "server", "add", slug, "--command", Self.testUpstream, "--arg=--era", "--arg", era, "--env",
-                "API_KEY=${API_KEY}",
-            ]
-                + extra)
+    /// Adds the package's test upstream as server `slug` (stdio, in `era`), with `API_KEY` from the vault unless
+    /// `withSecret` is false.
+    func addTestUpstream(_ slug: String, era: String = "dual", withSecret: Bool = true) throws {
+        let secret = withSecret ? ["--env", "API_KEY=${API_KEY}"] : []
+        try ok(["server", "add", slug, "--command", Self.testUpstream, "--arg=--era", "--arg", era] + secret)
     }
 
     /// Starts `serve` on a free port and waits until the gateway answers `/healthz`.

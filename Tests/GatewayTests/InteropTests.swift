@@ -1,0 +1,84 @@
+import Foundation
+import MCPWire
+import Testing
+
+/// Real clients and a real server nobody here wrote: the official MCP Python SDK (mcp 2.3.0 speaking 2026-07-28
+/// or the 2025 handshake, mcp 1.30.0 speaking 2025-11-25 over Streamable HTTP and HTTP+SSE), and
+/// `mcp-server-time` from PyPI as an upstream beside the package's test upstream.
+@Suite struct InteropTests {
+    /// (venv, transport, mode, the era the client should end up in)
+    static let clients: [(String, String, String, String)] = [
+        ("v2", "streamable", "auto", "2026-07-28"),
+        ("v2", "streamable", "legacy", "2025-11-25"),
+        ("v1", "streamable", "legacy", "2025-11-25"),
+        ("v1", "sse", "legacy", "2025-11-25"),
+    ]
+
+    static func served() throws -> (ServeHarness, String) {
+        let harness = try ServeHarness()
+        let token = try harness.initialize()
+        try harness.addTestUpstream("up")
+        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
+        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: ServingTests.secret)
+        let timeServer = (try PythonClient.python("v2") as NSString).deletingLastPathComponent + "/mcp-server-time"
+        try harness.ok(["server", "add", "time", "--command", timeServer, "--arg=--local-timezone=UTC"])
+        try harness.ok(["mcp", "install", "time", "--workspace", "eng"])
+        try harness.start()
+        return (harness, token)
+    }
+
+    @Test(arguments: clients.indices)
+    func anOfficialClientListsAndCallsToolsOfBothUpstreams(_ index: Int) throws {
+        let (venv, transport, mode, era) = Self.clients[index]
+        let (harness, token) = try Self.served()
+        let steps: [JSONValue] = [
+            .object(["op": "info"]),
+            .object(["op": "list_tools"]),
+            .object(["op": "call_tool", "name": "up__env_hash", "arguments": .object(["name": "API_KEY"])]),
+            .object(["op": "call_tool", "name": "up__leak_env", "arguments": .object(["name": "API_KEY"])]),
+            .object(["op": "call_tool", "name": "time__get_current_time", "arguments": .object(["timezone": "UTC"])]),
+            .object(["op": "call_tool", "name": "up__nosuch", "arguments": .object([:])]),
+        ]
+        let client = try PythonClient(
+            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
+            transport: transport, mode: mode, steps: steps)
+        let info = try client.next()
+        #expect(info["protocolVersion"]?.stringValue == era, "\(info.serializedString)")
+        let names = try client.next()["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(names.contains("up__echo") && names.contains("time__get_current_time"), "\(names)")
+        #expect(try client.next()["text"]?.stringValue == sha256Hex(ServingTests.secret))
+        #expect(try client.next()["text"] == "[REDACTED:API_KEY]")
+        let time = try client.next()
+        #expect(
+            time["isError"] == false && time["text"]?.stringValue?.contains("UTC") == true, "\(time.serializedString)")
+        #expect(try client.next()["error"]?["code"] == -32602)
+        #expect(client.finish() == 0)
+    }
+
+    @Test(arguments: clients.indices)
+    func anOfficialClientHearsAnInstallWithinASecond(_ index: Int) throws {
+        let (venv, transport, mode, _) = Self.clients[index]
+        let (harness, token) = try Self.served()
+        try harness.addTestUpstream("more", withSecret: false)
+        let client = try PythonClient(
+            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
+            transport: transport, mode: mode,
+            steps: [
+                .object(["op": "list_tools"]), .object(["op": "arm_list_changed", "kind": "tools"]),
+                .object(["op": "pause_for_stdin"]),
+                .object(["op": "wait_list_changed", "kind": "tools", "timeout": 5]),
+                .object(["op": "list_tools"]),
+            ])
+        _ = try client.next()
+        #expect(try client.next()["op"] == "armed")
+        #expect(try client.next()["op"] == "paused")
+        try harness.ok(["mcp", "install", "more", "--workspace", "eng"])
+        client.resume()
+        let heard = try client.next()
+        #expect(heard["received"] == true, "\(heard.serializedString)")
+        #expect((heard["elapsedMs"]?.intValue ?? 10_000) < 1000, "\(heard.serializedString)")
+        let names = try client.next()["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+        #expect(names.contains("more__echo"))
+        #expect(client.finish() == 0)
+    }
+}
