@@ -4,10 +4,12 @@ import Foundation
 import MCPWire
 import Vault
 
-// Channel round trip through the broker vs a direct pipe round trip to the same stdio upstream.
-// Usage: sealgate-bench [ITERATIONS]  (run by scripts/bench, which builds in release mode)
+// Usage (run by scripts/bench, which builds in release mode):
+//   sealgate-bench broker [ITERATIONS]   a channel round trip through the broker vs a direct pipe
+//   sealgate-bench gateway [ITERATIONS]  an MCP call through `sealgate serve` vs direct vs mcp-proxy, and more
 
-let iterations = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 5_000
+let mode = CommandLine.arguments.dropFirst().first ?? "broker"
+let iterations = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) ?? 5_000
 let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 let upstream = binDirectory.appendingPathComponent("sealgate-test-upstream").path
 let sealgate = binDirectory.appendingPathComponent("sealgate").path
@@ -153,6 +155,10 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+if mode == "gateway" {
+    try GatewayBench(iterations: iterations).run()
+    exit(0)
+}
 let directSamples = try direct()
 let brokerSamples = try throughBroker()
 print(
