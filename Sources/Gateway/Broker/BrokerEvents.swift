@@ -54,6 +54,7 @@ struct BrokerEvents: Sendable {
             let previous = broker.store(snapshot)
             if previous.generation != snapshot.generation {
                 logger.debug("configuration changed", metadata: ["generation": "\(snapshot.generation)"])
+                await pool.invalidateAll()
             }
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):

@@ -157,6 +157,12 @@ actor ChannelPool {
         }
     }
 
+    /// Drops every cached list: after a configuration change a server may be restarted with another definition,
+    /// and its lists with it.
+    func invalidateAll() {
+        lists = [:]
+    }
+
     /// The sessions that currently hold channels (for statistics and tests).
     var openChannelCount: Int { entries.count }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import MCPWire
+import Testing
+
+/// `serve` keeps its gateway alive and stops everything it started.
+@Suite struct ServeLifecycleTests {
+    @Test func aKilledGatewayIsBackOnTheSamePortAndSIGTERMStopsEverything() throws {
+        let (harness, token) = try ServingTests.served()
+        let pidCall = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, method: "tools/call",
+            params: #""name":"up__pid","arguments":{}"#, name: "up__pid")
+        let upstreamPID = try #require(
+            pidCall.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue.flatMap { Int32($0) })
+        let gateway = try harness.gatewayPID()
+        kill(gateway, SIGKILL)
+        let killedAt = Date()
+        try eventually(within: 5) {
+            (try? HTTP.request(port: harness.port, "GET", "/healthz", timeout: 1))?.status == 200
+                && (try? harness.gatewayPID()) != gateway
+        }
+        #expect(Date().timeIntervalSince(killedAt) < 2)
+        let again = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, id: 2, method: "tools/call",
+            params: #""name":"up__echo","arguments":{"text":"back"}"#, name: "up__echo")
+        #expect(again.json?["result"]?["content"]?.arrayValue?.first?["text"] == "back")
+
+        let newGateway = try harness.gatewayPID()
+        harness.stop()
+        #expect(harness.servePID.map { !isRunning($0) } == true)
+        try eventually(within: 3) { !isRunning(newGateway) }
+        try eventually(within: 3) { !isRunning(upstreamPID) }
+    }
+}
+
+/// Whether `pid` is a live process (a zombie awaiting its reaper is not).
+func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
