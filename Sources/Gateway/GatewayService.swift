@@ -38,7 +38,7 @@ public struct GatewayService: Sendable {
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: configuration.maintenanceInterval)
-                    for session in sessions.expire() { front.endSession(session.id) }
+                    for session in sessions.expire() { front.finish(session) }
                     await pool.renewDue(liveSessions: sessions.brokerSessions)
                 }
             }

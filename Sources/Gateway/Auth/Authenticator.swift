@@ -10,6 +10,8 @@ actor Authenticator {
         case invalid
         /// Too many recent failures from this peer; nothing was asked.
         case limited
+        /// The broker is not connected: nobody can say (not counted as a failure).
+        case unavailable
     }
 
     private struct Entry {
@@ -41,6 +43,7 @@ actor Authenticator {
             cache[token] = nil
         }
         guard !limiter.isLimited(peer, now: now) else { return .limited }
+        guard broker.isReady else { return .unavailable }
         guard token.hasPrefix("mwt_"), token.utf8.count < 128, let answer = await broker.authenticate(token) else {
             limiter.recordFailure(peer)
             return .invalid

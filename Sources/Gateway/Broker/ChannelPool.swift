@@ -150,7 +150,7 @@ actor ChannelPool {
         lists[key, default: [:]][kind] = items
     }
 
-    /// Drops cached lists of `kind` for every channel to (workspace, server); returns whether any were held.
+    /// Drops cached lists of `kind` (all kinds when nil) for every channel to (workspace, server).
     func invalidate(_ kind: ListKind?, workspace: String, server: String) {
         for key in lists.keys where key.workspace == workspace && key.server == server {
             if let kind { lists[key]?[kind] = nil } else { lists[key] = nil }
@@ -163,6 +163,4 @@ actor ChannelPool {
         lists = [:]
     }
 
-    /// The sessions that currently hold channels (for statistics and tests).
-    var openChannelCount: Int { entries.count }
 }

@@ -73,6 +73,11 @@ final class Front: Sendable {
         case .limited:
             return .failure(
                 .text(.tooManyRequests, "too many failed attempts; retry later\n", headers: ["Retry-After": "1"]))
+        case .unavailable:
+            return .failure(
+                .text(
+                    .serviceUnavailable, "the gateway is reconnecting to its broker; retry shortly\n",
+                    headers: ["Retry-After": "1"]))
         case .invalid:
             logger.info("refused a token", metadata: ["peer": "\(request.peer)"])
             return .failure(.unauthorized)
@@ -85,13 +90,26 @@ final class Front: Sendable {
         }
     }
 
-    /// Browsers send `Origin`; one from another site is refused (DNS rebinding against a loopback gateway).
+    /// Browsers send `Origin`; only pages served from this machine's loopback names may call the gateway. (A page
+    /// of another site reaching a loopback gateway through DNS rebinding sends its own host in both `Origin` and
+    /// `Host`, so matching them proves nothing.) MCP clients that are not browsers send no `Origin`.
     private func checkOrigin(_ request: HTTPRequest) -> HTTPAnswer? {
-        guard let origin = request.header("Origin"), origin != "null" else { return nil }
-        let host = origin.split(separator: "/").dropFirst(1).first.map { $0.split(separator: ":").first ?? $0 } ?? ""
-        let requestHost = request.header("Host")?.split(separator: ":").first ?? ""
-        if ["localhost", "127.0.0.1", "[::1]"].contains(host) || host == requestHost { return nil }
-        return .text(.forbidden, "cross-origin requests are refused\n")
+        guard let origin = request.header("Origin") else { return nil }
+        return Self.isLoopbackOrigin(origin) ? nil : .text(.forbidden, "cross-origin requests are refused\n")
+    }
+
+    /// Whether `origin` (`scheme://host[:port]`) names a loopback host.
+    static func isLoopbackOrigin(_ origin: String) -> Bool {
+        guard let marker = origin.firstRange(of: "://") else { return false }
+        let authority = origin[marker.upperBound...]
+        let host: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            host = authority[...close]
+        } else {
+            host = authority.prefix { $0 != ":" && $0 != "/" }
+        }
+        return ["localhost", "127.0.0.1", "[::1]"].contains(host.lowercased())
     }
 
     /// Routes a POST on `/mcp` by era: a request carrying the 2026-07-28 envelope (or header) is served

@@ -135,6 +135,11 @@ extension Front {
     /// Ends a session and closes its upstream channels.
     func endSession(_ id: String) {
         guard let session = sessions.remove(id) else { return }
+        finish(session)
+    }
+
+    /// Ends a session already taken out of the table: its streams, subscription and upstream channels.
+    func finish(_ session: LegacySession) {
         session.end()
         let pool = self.pool
         Task { await pool.closeSession(session.brokerSession) }

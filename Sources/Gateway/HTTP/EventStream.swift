@@ -59,8 +59,6 @@ public final class EventStream: Sendable {
         continuation.finish()
     }
 
-    public var isEnded: Bool { state.withLock { $0.ended } }
-
     /// Runs `action` once when the stream ends, for whatever reason (at once if it already has).
     public func onTermination(_ action: @escaping @Sendable () -> Void) {
         let already = state.withLock { state -> Bool in

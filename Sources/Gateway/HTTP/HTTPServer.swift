@@ -134,9 +134,13 @@ private struct Connection: Sendable {
         case .full(let status, var headers, let body):
             headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
             if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-            try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // One write for the whole response: one trip to the event loop, one flush.
+            var parts: [HTTPServerResponsePart] = [
+                .head(HTTPResponseHead(version: version, status: status, headers: headers))
+            ]
+            if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            try await outbound.write(contentsOf: parts)
 
         case .stream(var headers, let stream):
             streaming(stream)

@@ -47,9 +47,6 @@ final class LegacySession: Sendable {
         return streams.reduce(false) { $1.send(message) || $0 }
     }
 
-    /// Whether a stream is attached.
-    var hasStream: Bool { state.withLock { !$0.streams.isEmpty } }
-
     func touch() {
         state.withLock { $0.lastActive = .now }
     }

@@ -36,11 +36,6 @@ final class Subscribers: Sendable {
 
     var count: Int { subscribers.withLock { $0.count } }
 
-    /// Sets the fingerprint a subscriber has seen (right after it was added, so the first change is noticed).
-    func seen(_ id: Int, fingerprint: String?) {
-        subscribers.withLock { $0[id]?.fingerprint = fingerprint }
-    }
-
     /// A new snapshot: ends subscribers whose token lost its access, tells the others whose view changed.
     func configurationChanged(_ snapshot: ConfigSnapshot) {
         var toEnd: [@Sendable () -> Void] = []
@@ -57,8 +52,9 @@ final class Subscribers: Sendable {
                     toEnd.append(subscriber.end)
                     continue
                 }
-                // An /active follower whose token does not reach the new active workspace keeps its session and
-                // sees empty lists; a named workspace the token lost is the end.
+                // An /active follower whose token does not reach the new active workspace keeps its session (its
+                // requests get 401 until the active workspace is one of its own again); a named workspace the token
+                // lost is the end.
                 if access == nil, case .workspace = subscriber.target {
                     all[id] = nil
                     toEnd.append(subscriber.end)

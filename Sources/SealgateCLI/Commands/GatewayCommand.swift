@@ -32,6 +32,13 @@ struct GatewayCommand: AsyncParsableCommand {
                 }
             }
             group.addTask {
+                // Started by `serve`: when `serve` dies without stopping us (SIGKILL), we are reparented; then the
+                // port and the broker socket are gone with it, so stop rather than linger.
+                let parent = getppid()
+                while getppid() == parent { try await Task.sleep(for: .milliseconds(500)) }
+                logger.notice("the parent process ended; stopping")
+            }
+            group.addTask {
                 for await number in signals.signals {
                     logger.notice("stopping on signal \(number)")
                     return

@@ -21,7 +21,9 @@ struct GatewayChild: Sendable {
     func supervise(ready: @escaping @Sendable (Int) -> Void) async {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         var port = listen.port
+        var delay = Self.restartDelay
         while !Task.isCancelled {
+            let started = ContinuousClock.Instant.now
             let arguments = [
                 "gateway", "--broker-socket", socketPath, "--listen", "\(listen.host):\(port)", "--log-level",
                 logLevel.rawValue,
@@ -33,8 +35,11 @@ struct GatewayChild: Sendable {
             }
             if let listening = bound.port { port = listening }  // a restart keeps the URL clients already have
             if Task.isCancelled { return }
-            logger.warning("the gateway exited (\(outcome)); restarting it")
-            try? await Task.sleep(for: Self.restartDelay)  // cancelled: the loop ends
+            // One that keeps dying at once (a port in use, say) is retried ever more slowly, up to every 5 s.
+            delay =
+                ContinuousClock.Instant.now - started < .seconds(2) ? min(delay * 2, .seconds(5)) : Self.restartDelay
+            logger.warning("the gateway exited (\(outcome)); restarting it in \(delay)")
+            try? await Task.sleep(for: delay)  // cancelled: the loop ends
         }
     }
 
