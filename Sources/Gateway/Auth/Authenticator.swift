@@ -1,9 +1,11 @@
 import BrokerProtocol
+import Synchronization
 
 /// Checks bearer tokens. The gateway cannot hash a token (the key never leaves the vault), so it asks the broker
 /// and caches the positive answers: a cached answer holds while the snapshot still lists the same token under that
 /// identity, until the token's expiry, and for at most `cacheLifetime`.
-actor Authenticator {
+/// A class with a lock rather than an actor: a cached answer is read on the request's own thread, without a hop.
+final class Authenticator: Sendable {
     /// The outcome of one check.
     enum Verdict: Sendable {
         case valid(AuthenticatedToken)
@@ -23,9 +25,13 @@ actor Authenticator {
 
     static let cacheLifetime: Duration = .seconds(60)
 
+    private struct State {
+        var cache: [String: Entry] = [:]
+        var limiter = FailureLimiter()
+    }
+
     private let broker: BrokerAccess
-    private var cache: [String: Entry] = [:]
-    private var limiter = FailureLimiter()
+    private let state = Mutex(State())
 
     init(broker: BrokerAccess) {
         self.broker = broker
@@ -34,29 +40,32 @@ actor Authenticator {
     /// Whether `token` is a usable workspace or client token, according to the broker.
     func check(_ token: String, peer: String, snapshot: ConfigSnapshot) async -> Verdict {
         let now = ContinuousClock.Instant.now
-        if let entry = cache[token] {
-            if now - entry.checkedAt < Self.cacheLifetime, !Self.hasExpired(entry.token),
-                snapshot.tokenHash(of: entry.token) == entry.hash, entry.hash != nil
-            {
-                return .valid(entry.token)
+        let cached = state.withLock { state -> Verdict? in
+            if let entry = state.cache[token] {
+                if now - entry.checkedAt < Self.cacheLifetime, !Self.hasExpired(entry.token),
+                    snapshot.tokenHash(of: entry.token) == entry.hash, entry.hash != nil
+                {
+                    return .valid(entry.token)
+                }
+                state.cache[token] = nil
             }
-            cache[token] = nil
+            return state.limiter.isLimited(peer, now: now) ? .limited : nil
         }
-        guard !limiter.isLimited(peer, now: now) else { return .limited }
+        if let cached { return cached }
         guard broker.isReady else { return .unavailable }
         guard token.hasPrefix("mwt_"), token.utf8.count < 128, let answer = await broker.authenticate(token) else {
-            limiter.recordFailure(peer)
+            state.withLock { $0.limiter.recordFailure(peer) }
             return .invalid
         }
         guard !Self.hasExpired(answer) else { return .invalid }
         let hash = broker.currentSnapshot().tokenHash(of: answer)
-        cache[token] = Entry(token: answer, hash: hash, checkedAt: .now)
+        state.withLock { $0.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now) }
         return .valid(answer)
     }
 
     /// Forgets every cached answer (after the broker connection was lost, nothing it said can be trusted).
     func forgetAll() {
-        cache = [:]
+        state.withLock { $0.cache = [:] }
     }
 
     static func hasExpired(_ token: AuthenticatedToken) -> Bool {

@@ -42,8 +42,8 @@ struct BrokerEvents: Sendable {
             }
             continuation.finish()
             broker.attach(nil)
-            await pool.reset()
-            await front.authenticator.forgetAll()
+            pool.reset()
+            front.authenticator.forgetAll()
             logger.warning("lost the broker connection; reconnecting")
         }
     }
@@ -54,13 +54,13 @@ struct BrokerEvents: Sendable {
             let previous = broker.store(snapshot)
             if previous.generation != snapshot.generation {
                 logger.debug("configuration changed", metadata: ["generation": "\(snapshot.generation)"])
-                await pool.invalidateAll()
+                pool.invalidateAll()
             }
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):
             if method == "notifications/progress", progress.deliver(params) { return }
-            guard let kinds = ListKind.changed(by: method), let key = await pool.key(of: channel) else { return }
-            for kind in kinds { await pool.invalidate(kind, workspace: key.workspace, server: key.server) }
+            guard let kinds = ListKind.changed(by: method), let key = pool.key(of: channel) else { return }
+            for kind in kinds { pool.invalidate(kind, workspace: key.workspace, server: key.server) }
             subscribers.listsChanged(Set(kinds), workspace: key.workspace, snapshot: broker.currentSnapshot())
         case .upstreamRequest(let channel, let id, let method, _):
             link.send(
@@ -71,7 +71,7 @@ struct BrokerEvents: Sendable {
                             code: JSONRPCError.methodNotFound,
                             message: "\(method) is not relayed to clients by this gateway"))))
         case .closed(let channel, let reason):
-            if let key = await pool.closed(channel) {
+            if let key = pool.closed(channel) {
                 logger.debug("channel closed", metadata: ["server": "\(key.server)", "reason": "\(reason)"])
             }
         case .disconnected:

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import MCPWire
+import Synchronization
 
 /// Which upstream a channel reaches: a server in a workspace, for one broker session (`pool` for the stateless
 /// traffic of 2026-07-28 clients, or one 2025-era client session).
@@ -22,7 +23,10 @@ struct OpenChannel: Sendable {
 /// The broker channels the gateway holds: opened on first use, shared by every request for the same key, renewed
 /// while in use, forgotten when the broker closes them. Also caches each channel's lists (tools, prompts,
 /// resources, templates) until the upstream says they changed.
-actor ChannelPool {
+///
+/// A class with a lock rather than an actor: finding an open channel or a cached list is on every request's path,
+/// and must not cost a hop to another thread. Nothing is awaited while the lock is held.
+final class ChannelPool: Sendable {
     private struct Entry {
         let channel: OpenChannel
         /// The lease's lifetime as granted.
@@ -31,11 +35,15 @@ actor ChannelPool {
         var lastUsed: ContinuousClock.Instant
     }
 
+    private struct State {
+        var entries: [ChannelKey: Entry] = [:]
+        var opening: [ChannelKey: Task<OpenChannel, any Error>] = [:]
+        var keys: [Int: ChannelKey] = [:]
+        var lists: [ChannelKey: [ListKind: [JSONValue]]] = [:]
+    }
+
     private let broker: BrokerAccess
-    private var entries: [ChannelKey: Entry] = [:]
-    private var opening: [ChannelKey: Task<OpenChannel, any Error>] = [:]
-    private var keys: [Int: ChannelKey] = [:]
-    private var lists: [ChannelKey: [ListKind: [JSONValue]]] = [:]
+    private let state = Mutex(State())
 
     init(broker: BrokerAccess) {
         self.broker = broker
@@ -44,32 +52,36 @@ actor ChannelPool {
     /// The open channel for `key`, opening it (and starting its upstream) if needed.
     func channel(_ key: ChannelKey) async throws(GatewayError) -> OpenChannel {
         let now = ContinuousClock.Instant.now
-        if let entry = entries[key] {
-            entries[key]?.lastUsed = now
-            return entry.channel
+        let broker = self.broker
+        let found = state.withLock { state -> Result<OpenChannel, Never>? in
+            if let entry = state.entries[key] {
+                state.entries[key]?.lastUsed = now
+                return .success(entry.channel)
+            }
+            return nil
         }
-        let task: Task<OpenChannel, any Error>
-        if let running = opening[key] {
-            task = running
-        } else {
-            let broker = self.broker
-            task = Task { try await Self.open(key, broker: broker) }
-            opening[key] = task
+        if case .success(let channel)? = found { return channel }
+        let task = state.withLock { state in
+            if let running = state.opening[key] { return running }
+            let task = Task { try await Self.open(key, broker: broker) }
+            state.opening[key] = task
+            return task
         }
         let channel: OpenChannel
         do {
             channel = try await task.value
         } catch {
-            opening[key] = nil
+            state.withLock { _ = $0.opening.removeValue(forKey: key) }
             throw error as? GatewayError ?? .brokerUnavailable
         }
-        opening[key] = nil
-        if entries[key] == nil {
+        return state.withLock { state in
+            state.opening[key] = nil
+            if let entry = state.entries[key] { return entry.channel }
             let lifetime = Duration.milliseconds(max(1000, channel.lease.expiresAt - WallClock.milliseconds()))
-            entries[key] = Entry(channel: channel, leaseLifetime: lifetime, renewedAt: now, lastUsed: now)
-            keys[channel.number] = key
+            state.entries[key] = Entry(channel: channel, leaseLifetime: lifetime, renewedAt: now, lastUsed: now)
+            state.keys[channel.number] = key
+            return channel
         }
-        return channel
     }
 
     private static func open(_ key: ChannelKey, broker: BrokerAccess) async throws -> OpenChannel {
@@ -89,78 +101,93 @@ actor ChannelPool {
 
     /// The key of channel `number`, if the gateway holds it.
     func key(of number: Int) -> ChannelKey? {
-        keys[number]
+        state.withLock { $0.keys[number] }
     }
 
     /// The broker closed channel `number`; returns its key.
     @discardableResult
     func closed(_ number: Int) -> ChannelKey? {
-        guard let key = keys.removeValue(forKey: number) else { return nil }
-        if entries[key]?.channel.number == number {
-            entries[key] = nil
-            lists[key] = nil
+        state.withLock { state in Self.forget(number, in: &state) }
+    }
+
+    private static func forget(_ number: Int, in state: inout State) -> ChannelKey? {
+        guard let key = state.keys.removeValue(forKey: number) else { return nil }
+        if state.entries[key]?.channel.number == number {
+            state.entries[key] = nil
+            state.lists[key] = nil
         }
         return key
     }
 
     /// The broker connection ended: every channel with it.
     func reset() {
-        (entries, keys, lists) = ([:], [:], [:])
+        state.withLock { $0 = State() }
     }
 
     /// Closes every channel of a broker session (a 2025-era client session that ended).
     func closeSession(_ session: String) {
-        let link = try? broker.link()  // no broker: its channels are gone already
-        for (key, entry) in entries where key.session == session {
-            link?.send(.close(channel: entry.channel.number))
-            entries[key] = nil
-            lists[key] = nil
-            keys[entry.channel.number] = nil
+        let closing = state.withLock { state in
+            let ended = state.entries.filter { $0.key.session == session }
+            for (key, entry) in ended {
+                state.entries[key] = nil
+                state.lists[key] = nil
+                state.keys[entry.channel.number] = nil
+            }
+            return ended.values.map(\.channel.number)
         }
+        guard let link = try? broker.link() else { return }  // no broker: its channels are gone already
+        for number in closing { link.send(.close(channel: number)) }
     }
 
     /// Renews the leases that passed a third of their lifetime, of channels used since their last renewal or
     /// belonging to a live client session. Unused pool channels are left to expire; the next request reopens them.
     func renewDue(liveSessions: Set<String>) async {
         let now = ContinuousClock.Instant.now
-        let due = entries.filter { key, entry in
-            now - entry.renewedAt > entry.leaseLifetime / 3
-                && (entry.lastUsed > entry.renewedAt || liveSessions.contains(key.session))
+        let due = state.withLock { state in
+            state.entries.filter { key, entry in
+                now - entry.renewedAt > entry.leaseLifetime / 3
+                    && (entry.lastUsed > entry.renewedAt || liveSessions.contains(key.session))
+            }
         }
         guard let link = try? broker.link() else { return }  // reconnecting: nothing to renew
         for (key, entry) in due {
             let ref = "r\(link.nextNumber())"
             let answer = try? await link.call(ref: ref, .renew(ref: ref, lease: entry.channel.lease.id))
-            if case .renewed? = answer {
-                entries[key]?.renewedAt = now
-            } else if entries[key]?.channel.number == entry.channel.number {
-                closed(entry.channel.number)  // the lease is gone; the next request opens a new channel
+            state.withLock { state in
+                if case .renewed? = answer {
+                    state.entries[key]?.renewedAt = now
+                } else if state.entries[key]?.channel.number == entry.channel.number {
+                    _ = Self.forget(entry.channel.number, in: &state)  // the lease is gone; the next request reopens
+                }
             }
         }
     }
 
     /// A channel's cached list, if any.
     func cachedList(_ kind: ListKind, for key: ChannelKey) -> [JSONValue]? {
-        lists[key]?[kind]
+        state.withLock { $0.lists[key]?[kind] }
     }
 
     /// Caches a list fetched on channel `number` (ignored if that channel has since closed).
     func store(_ items: [JSONValue], kind: ListKind, for key: ChannelKey, channel number: Int) {
-        guard entries[key]?.channel.number == number else { return }
-        lists[key, default: [:]][kind] = items
+        state.withLock { state in
+            guard state.entries[key]?.channel.number == number else { return }
+            state.lists[key, default: [:]][kind] = items
+        }
     }
 
     /// Drops cached lists of `kind` (all kinds when nil) for every channel to (workspace, server).
     func invalidate(_ kind: ListKind?, workspace: String, server: String) {
-        for key in lists.keys where key.workspace == workspace && key.server == server {
-            if let kind { lists[key]?[kind] = nil } else { lists[key] = nil }
+        state.withLock { state in
+            for key in state.lists.keys where key.workspace == workspace && key.server == server {
+                if let kind { state.lists[key]?[kind] = nil } else { state.lists[key] = nil }
+            }
         }
     }
 
     /// Drops every cached list: after a configuration change a server may be restarted with another definition,
     /// and its lists with it.
     func invalidateAll() {
-        lists = [:]
+        state.withLock { $0.lists = [:] }
     }
-
 }

@@ -141,8 +141,7 @@ extension Front {
     /// Ends a session already taken out of the table: its streams, subscription and upstream channels.
     func finish(_ session: LegacySession) {
         session.end()
-        let pool = self.pool
-        Task { await pool.closeSession(session.brokerSession) }
+        pool.closeSession(session.brokerSession)
     }
 
     /// GET on `/mcp`: the session's stream for server-initiated messages (list changes).

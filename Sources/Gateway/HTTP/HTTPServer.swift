@@ -48,7 +48,6 @@ public struct HTTPServer: Sendable {
 
 /// What a connection is doing, for its close callback.
 private struct InProgress {
-    var task: Task<HTTPAnswer, Never>?
     var stream: EventStream?
     var isClosed = false
 }
@@ -62,14 +61,25 @@ private struct Connection: Sendable {
     let logger: Logger
 
     func serve(_ respond: @escaping HTTPServer.Responder) async {
-        // Whatever is in progress when the socket closes (a pending answer, a stream) is cancelled or ended.
+        // When the socket closes, the request being answered is cancelled (its upstream call with it): requests
+        // are answered inline, in this child task, which the group cancels once the close is seen.
+        let closed = self.closed
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await converse(respond) }
+            group.addTask { try? await closed.get() }  // fails only if the channel failed to close: ends anyway
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func converse(_ respond: @escaping HTTPServer.Responder) async {
+        // A stream being written when the socket closes is ended.
         let current = Mutex<InProgress>(InProgress())
         closed.whenComplete { _ in
-            let (task, stream) = current.withLock { state in
+            let stream = current.withLock { state in
                 state.isClosed = true
-                return (state.task, state.stream)
+                return state.stream
             }
-            task?.cancel()
             stream?.finish()
         }
         do {
@@ -99,11 +109,7 @@ private struct Connection: Sendable {
                                 .payloadTooLarge, id: nil, -32600,
                                 "the request body is over the limit of \(maximumBodySize) bytes")
                         } else {
-                            let request = HTTPRequest(head: requestHead, body: body, peer: peer)
-                            let task = Task { await respond(request) }
-                            current.withLock { $0.task = task }
-                            answer = await task.value
-                            current.withLock { $0.task = nil }
+                            answer = await respond(HTTPRequest(head: requestHead, body: body, peer: peer))
                         }
                         let keepAlive = requestHead.isKeepAlive && !tooLarge
                         try await write(answer, version: requestHead.version, keepAlive: keepAlive, to: outbound) {

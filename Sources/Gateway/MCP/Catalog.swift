@@ -83,7 +83,7 @@ struct Catalog: Sendable {
 
     /// One upstream's whole list (all pages), cached until the upstream reports a change.
     func fetch(_ kind: ListKind, key: ChannelKey) async -> Result<[JSONValue], JSONRPCError> {
-        if let cached = await caller.pool.cachedList(kind, for: key) { return .success(cached) }
+        if let cached = caller.pool.cachedList(kind, for: key) { return .success(cached) }
         let channel: OpenChannel
         do {
             channel = try await caller.pool.channel(key)
@@ -112,7 +112,7 @@ struct Catalog: Sendable {
             }
             if cursor == nil || cursor == .null { break }
         }
-        await caller.pool.store(items, kind: kind, for: key, channel: channel.number)
+        caller.pool.store(items, kind: kind, for: key, channel: channel.number)
         return .success(items)
     }
 
