@@ -151,7 +151,7 @@ struct GatewayBench {
         clients: Int, port: Int, setUp: @escaping @Sendable (KeepAliveClient) throws -> Void = { _ in },
         call: @escaping @Sendable (KeepAliveClient, Int) throws -> Void
     ) throws -> Double {
-        let counts = Counts(clients)
+        let counts = Counts()
         let deadline = DispatchTime.now().uptimeNanoseconds + 3_000_000_000
         let group = DispatchGroup()
         for index in 0..<clients {
@@ -163,7 +163,7 @@ struct GatewayBench {
                 while DispatchTime.now().uptimeNanoseconds < deadline {
                     id += 1
                     guard (try? call(client, id)) != nil else { return }
-                    counts.add(index)
+                    counts.add()
                 }
             }
         }
@@ -213,7 +213,6 @@ func residentKilobytes(of pid: Int32) -> Int? {
 /// Calls counted across threads.
 final class Counts: Sendable {
     private let count = Atomic<Int>(0)
-    init(_ clients: Int) {}
-    func add(_ index: Int) { count.wrappingAdd(1, ordering: .relaxed) }
+    func add() { count.wrappingAdd(1, ordering: .relaxed) }
     var total: Int { count.load(ordering: .relaxed) }
 }

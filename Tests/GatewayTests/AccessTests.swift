@@ -103,6 +103,30 @@ import Testing
     }
 }
 
+extension AccessTests {
+    @Test func onlyLoopbackOriginsMayCall() throws {
+        let harness = try ServeHarness()
+        let token = try harness.initialize()
+        try harness.start()
+        func status(origin: String, host: String) throws -> Int {
+            try HTTP.request(
+                port: harness.port, "POST", harness.path(),
+                headers: [
+                    ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                    ("Accept", "application/json, text/event-stream"), ("Origin", origin), ("Host", host),
+                    ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/list"),
+                ],
+                body: Array(#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{\#(HTTP.envelope)}}"#.utf8)
+            ).status
+        }
+        // A DNS-rebinding page names its own host in both headers.
+        #expect(try status(origin: "http://evil.example:\(harness.port)", host: "evil.example:\(harness.port)") == 403)
+        #expect(try status(origin: "http://localhost:3000", host: "127.0.0.1") == 200)
+        #expect(try status(origin: "http://[::1]:3000", host: "127.0.0.1") == 200)
+        #expect(try status(origin: "null", host: "127.0.0.1") == 403)
+    }
+}
+
 /// Polls `condition` every 50 ms for up to `seconds`; fails the test if it never holds.
 func eventually(
     within seconds: Double = 2, _ condition: () throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation

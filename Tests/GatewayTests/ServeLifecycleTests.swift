@@ -32,6 +32,41 @@ import Testing
     }
 }
 
+extension ServeLifecycleTests {
+    @Test func aGatewayWhoseServeWasKilledStops() throws {
+        let (harness, _) = try ServingTests.served()
+        let gateway = try harness.gatewayPID()
+        let serve = try #require(harness.servePID)
+        kill(serve, SIGKILL)
+        try eventually(within: 3) { !isRunning(gateway) }
+    }
+
+    @Test func withoutItsBrokerTheGatewayAnswers503NotAnInvalidToken() throws {
+        var template = Array("/tmp/sealgate-nobroker-XXXXXX".utf8CString)
+        let directory = try #require(mkdtemp(&template).map { String(cString: $0) })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let gateway = Process()
+        gateway.executableURL = URL(fileURLWithPath: ServeHarness.binary)
+        gateway.arguments = ["gateway", "--broker-socket", directory + "/none.sock", "--listen", "127.0.0.1:0"]
+        gateway.environment = ["PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        gateway.standardOutput = output
+        gateway.standardError = FileHandle.nullDevice
+        try gateway.run()
+        defer {
+            gateway.terminate()
+            gateway.waitUntilExit()
+        }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(line.firstMatch(of: /LISTENING (\d+)/).flatMap { Int($0.1) }, "\(line)")
+        #expect(try HTTP.request(port: port, "GET", "/healthz").status == 503)
+        let token = "mwt_" + String(repeating: "A", count: 43)
+        let answer = try HTTP.modern(port: port, "/ws/eng/mcp", token: token, method: "tools/list")
+        #expect(answer.status == 503 && answer.header("Retry-After") == "1")
+        #expect(try HTTP.modern(port: port, "/ws/eng/mcp", token: nil, method: "tools/list").status == 401)
+    }
+}
+
 /// Whether `pid` is a live process (a zombie awaiting its reaper is not).
 func isRunning(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

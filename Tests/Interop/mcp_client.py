@@ -280,6 +280,51 @@ class Runner:
         return line
 
 
+    # The operations, the same for both SDKs; subclasses say how to reach the SDK (api, fetch_page, uri).
+
+    async def _all_pages(self, fetch: Any, attribute: str) -> tuple[list[Any], int]:
+        items: list[Any] = []
+        cursor = None
+        pages = 0
+        while True:
+            page, cursor = await self.fetch_page(fetch, cursor)
+            pages += 1
+            items.extend(getattr(page, attribute))
+            if not cursor or pages >= 1000:
+                return items, pages
+
+    async def _list(self, op: str, method: str, attribute: str, key: str) -> dict[str, Any]:
+        items, pages = await self._all_pages(getattr(self.api(), method), attribute)
+        return {"op": op, key: [dump(item) for item in items], "pages": pages}
+
+    async def op_list_tools(self, step: dict[str, Any]) -> dict[str, Any]:
+        return await self._list("list_tools", "list_tools", "tools", "tools")
+
+    async def op_list_prompts(self, step: dict[str, Any]) -> dict[str, Any]:
+        return await self._list("list_prompts", "list_prompts", "prompts", "prompts")
+
+    async def op_list_resources(self, step: dict[str, Any]) -> dict[str, Any]:
+        return await self._list("list_resources", "list_resources", "resources", "resources")
+
+    async def op_list_resource_templates(self, step: dict[str, Any]) -> dict[str, Any]:
+        attribute = "resource_templates" if MCP_MAJOR >= 2 else "resourceTemplates"
+        return await self._list(
+            "list_resource_templates", "list_resource_templates", attribute, "resourceTemplates")
+
+    async def op_call_tool(self, step: dict[str, Any]) -> dict[str, Any]:
+        return call_tool_line(await self.api().call_tool(step["name"], step.get("arguments") or {}))
+
+    async def op_get_prompt(self, step: dict[str, Any]) -> dict[str, Any]:
+        return get_prompt_line(await self.api().get_prompt(step["name"], step.get("arguments") or None))
+
+    async def op_read_resource(self, step: dict[str, Any]) -> dict[str, Any]:
+        return read_resource_line(await self.api().read_resource(self.uri(step["uri"])))
+
+    async def op_ping(self, step: dict[str, Any]) -> dict[str, Any]:
+        await self.api().send_ping()
+        return {"op": "ping", "ok": True}
+
+
 class ModernSDKRunner(Runner):
     """mcp 2.x `Client`: auto (discover, fall back to initialize), legacy, modern (discover, no fallback), pinned."""
 
@@ -363,49 +408,15 @@ class ModernSDKRunner(Runner):
         except Exception as exc:  # noqa: BLE001 - reported by the next wait
             self.changes.lost = describe(exc)
 
-    async def _all_pages(self, fetch: Any, attribute: str) -> tuple[list[Any], int]:
-        items: list[Any] = []
-        cursor = None
-        pages = 0
-        while True:
-            page = await fetch(cursor=cursor)
-            pages += 1
-            items.extend(getattr(page, attribute))
-            cursor = page.next_cursor
-            if not cursor or pages >= 1000:
-                return items, pages
+    async def fetch_page(self, fetch: Any, cursor: Any) -> tuple[Any, Any]:
+        page = await fetch(cursor=cursor)
+        return page, page.next_cursor
 
-    async def op_list_tools(self, step: dict[str, Any]) -> dict[str, Any]:
-        tools, pages = await self._all_pages(self.client.list_tools, "tools")
-        return {"op": "list_tools", "tools": [dump(t) for t in tools], "pages": pages}
+    def api(self) -> Any:
+        return self.client
 
-    async def op_list_prompts(self, step: dict[str, Any]) -> dict[str, Any]:
-        prompts, pages = await self._all_pages(self.client.list_prompts, "prompts")
-        return {"op": "list_prompts", "prompts": [dump(p) for p in prompts], "pages": pages}
-
-    async def op_list_resources(self, step: dict[str, Any]) -> dict[str, Any]:
-        resources, pages = await self._all_pages(self.client.list_resources, "resources")
-        return {"op": "list_resources", "resources": [dump(r) for r in resources], "pages": pages}
-
-    async def op_list_resource_templates(self, step: dict[str, Any]) -> dict[str, Any]:
-        templates, pages = await self._all_pages(self.client.list_resource_templates, "resource_templates")
-        return {"op": "list_resource_templates", "resourceTemplates": [dump(t) for t in templates], "pages": pages}
-
-    async def op_call_tool(self, step: dict[str, Any]) -> dict[str, Any]:
-        result = await self.client.call_tool(step["name"], step.get("arguments") or {})
-        return call_tool_line(result)
-
-    async def op_get_prompt(self, step: dict[str, Any]) -> dict[str, Any]:
-        result = await self.client.get_prompt(step["name"], step.get("arguments") or None)
-        return get_prompt_line(result)
-
-    async def op_read_resource(self, step: dict[str, Any]) -> dict[str, Any]:
-        result = await self.client.read_resource(step["uri"])
-        return read_resource_line(result)
-
-    async def op_ping(self, step: dict[str, Any]) -> dict[str, Any]:
-        await self.client.send_ping()
-        return {"op": "ping", "ok": True}
+    def uri(self, text: str) -> Any:
+        return text
 
 
 class LegacySDKRunner(Runner):
@@ -449,50 +460,15 @@ class LegacySDKRunner(Runner):
             out["instructions"] = self.init.instructions
         return out
 
-    async def _all_pages(self, fetch: Any, attribute: str) -> tuple[list[Any], int]:
-        items: list[Any] = []
-        cursor = None
-        pages = 0
-        while True:
-            params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
-            page = await fetch(params=params)
-            pages += 1
-            items.extend(getattr(page, attribute))
-            cursor = page.nextCursor
-            if not cursor or pages >= 1000:
-                return items, pages
+    async def fetch_page(self, fetch: Any, cursor: Any) -> tuple[Any, Any]:
+        page = await fetch(params=types.PaginatedRequestParams(cursor=cursor) if cursor else None)
+        return page, page.nextCursor
 
-    async def op_list_tools(self, step: dict[str, Any]) -> dict[str, Any]:
-        tools, pages = await self._all_pages(self.session.list_tools, "tools")
-        return {"op": "list_tools", "tools": [dump(t) for t in tools], "pages": pages}
+    def api(self) -> Any:
+        return self.session
 
-    async def op_list_prompts(self, step: dict[str, Any]) -> dict[str, Any]:
-        prompts, pages = await self._all_pages(self.session.list_prompts, "prompts")
-        return {"op": "list_prompts", "prompts": [dump(p) for p in prompts], "pages": pages}
-
-    async def op_list_resources(self, step: dict[str, Any]) -> dict[str, Any]:
-        resources, pages = await self._all_pages(self.session.list_resources, "resources")
-        return {"op": "list_resources", "resources": [dump(r) for r in resources], "pages": pages}
-
-    async def op_list_resource_templates(self, step: dict[str, Any]) -> dict[str, Any]:
-        templates, pages = await self._all_pages(self.session.list_resource_templates, "resourceTemplates")
-        return {"op": "list_resource_templates", "resourceTemplates": [dump(t) for t in templates], "pages": pages}
-
-    async def op_call_tool(self, step: dict[str, Any]) -> dict[str, Any]:
-        result = await self.session.call_tool(step["name"], step.get("arguments") or {})
-        return call_tool_line(result)
-
-    async def op_get_prompt(self, step: dict[str, Any]) -> dict[str, Any]:
-        result = await self.session.get_prompt(step["name"], step.get("arguments") or None)
-        return get_prompt_line(result)
-
-    async def op_read_resource(self, step: dict[str, Any]) -> dict[str, Any]:
-        result = await self.session.read_resource(AnyUrl(step["uri"]))
-        return read_resource_line(result)
-
-    async def op_ping(self, step: dict[str, Any]) -> dict[str, Any]:
-        await self.session.send_ping()
-        return {"op": "ping", "ok": True}
+    def uri(self, text: str) -> Any:
+        return AnyUrl(text)
 
 
 def call_tool_line(result: Any) -> dict[str, Any]:

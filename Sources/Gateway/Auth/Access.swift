@@ -7,8 +7,16 @@ import Policy
 struct Access: Sendable {
     let workspace: ConfigSnapshot.Workspace
     let policy: AccessPolicy
+    /// The FeatureSets that apply, by name (nil: granted, but since deleted).
+    private let sets: [(name: String, set: ConfigSnapshot.FeatureSet?)]
+
     /// Changes whenever what this token sees in this workspace may have changed: servers, FeatureSets, grants.
-    let fingerprint: String
+    /// Derived on demand: only change subscribers need it, not every request.
+    var fingerprint: String {
+        let servers = workspace.servers.map(\.slug).joined(separator: ",")
+        let rules = sets.map { "\($0.name)=\($0.set?.allow ?? [])/\($0.set?.deny ?? [])" }.joined(separator: ";")
+        return "\(workspace.slug)|\(servers)|\(rules)"
+    }
 
     /// The access of `token` to workspace `slug`; nil when the token has none there (the caller answers 401).
     init?(token: AuthenticatedToken, workspace slug: String, snapshot: ConfigSnapshot) {
@@ -25,15 +33,11 @@ struct Access: Sendable {
             else { return nil }
             setNames = current.featureSets
         }
-        let sets = setNames.map { name in
-            // A FeatureSet deleted after it was granted allows nothing, rather than falling back to `all`.
-            let set = workspace.featureSets.first { $0.name == name }
-            return (name, AccessPolicy.Rules(allow: set?.allow ?? [], deny: set?.deny ?? []), set)
-        }
+        sets = setNames.map { name in (name, workspace.featureSets.first { $0.name == name }) }
         self.workspace = workspace
-        self.policy = AccessPolicy(sets.isEmpty ? [.all] : sets.map(\.1))
-        let servers = workspace.servers.map(\.slug).joined(separator: ",")
-        let rules = sets.map { "\($0.0)=\($0.2?.allow ?? [])/\($0.2?.deny ?? [])" }.joined(separator: ";")
-        fingerprint = "\(slug)|\(servers)|\(rules)"
+        // A FeatureSet deleted after it was granted allows nothing, rather than falling back to `all`.
+        policy = AccessPolicy(
+            sets.isEmpty
+                ? [.all] : sets.map { AccessPolicy.Rules(allow: $0.set?.allow ?? [], deny: $0.set?.deny ?? []) })
     }
 }

@@ -38,8 +38,9 @@ final class Authenticator: Sendable {
     }
 
     /// Whether `token` is a usable workspace or client token, according to the broker.
-    func check(_ token: String, peer: String, snapshot: ConfigSnapshot) async -> Verdict {
+    func check(_ token: String, peer: String) async -> Verdict {
         let now = ContinuousClock.Instant.now
+        let snapshot = broker.currentSnapshot()
         let cached = state.withLock { state -> Verdict? in
             if let entry = state.cache[token] {
                 if now - entry.checkedAt < Self.cacheLifetime, !Self.hasExpired(entry.token),

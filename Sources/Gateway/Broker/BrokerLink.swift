@@ -67,27 +67,29 @@ public final class BrokerLink: Sendable {
 
     /// Sends a message carrying `ref` and waits for the answer with that ref.
     public func call(ref: String, _ message: BrokerMessage) async throws -> BrokerMessage {
-        try await withCheckedThrowingContinuation { continuation in
-            let accepted = waiting.withLock { state -> Bool in
-                guard state.isOpen else { return false }
-                state.byRef[ref] = continuation
-                return true
-            }
-            guard accepted else { return continuation.resume(throwing: GatewayError.brokerUnavailable) }
-            send(message)
-        }
+        try await awaitAnswer(to: message) { $0.byRef[ref] = $1 }
     }
 
     /// Sends an MCP request under the gateway's own id `number` and waits for its outcome.
     public func request(channel number: Int, id: Int, method: String, params: JSONValue?) async throws -> Outcome {
+        try await awaitAnswer(to: .request(channel: number, id: RequestID(id), method: method, params: params)) {
+            $0.byRequest[id] = $1
+        }
+    }
+
+    /// Registers the continuation with `register` (under the lock, unless the connection has ended), then sends.
+    private func awaitAnswer<Answer>(
+        to message: BrokerMessage,
+        register: (inout Waiting, CheckedContinuation<Answer, any Error>) -> Void
+    ) async throws -> Answer {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = waiting.withLock { state -> Bool in
                 guard state.isOpen else { return false }
-                state.byRequest[id] = continuation
+                register(&state, continuation)
                 return true
             }
             guard accepted else { return continuation.resume(throwing: GatewayError.brokerUnavailable) }
-            send(.request(channel: number, id: RequestID(id), method: method, params: params))
+            send(message)
         }
     }
 

@@ -68,8 +68,7 @@ final class Front: Sendable {
     /// A valid token that reaches the target's workspace, or the one 401 (or 429 while a peer is limited).
     private func authorize(_ request: HTTPRequest, target: Target) async -> Authorization {
         guard let token = request.bearerToken else { return .failure(.unauthorized) }
-        let snapshot = broker.currentSnapshot()
-        switch await authenticator.check(token, peer: request.peer, snapshot: snapshot) {
+        switch await authenticator.check(token, peer: request.peer) {
         case .limited:
             return .failure(
                 .text(.tooManyRequests, "too many failed attempts; retry later\n", headers: ["Retry-After": "1"]))
@@ -82,7 +81,7 @@ final class Front: Sendable {
             logger.info("refused a token", metadata: ["peer": "\(request.peer)"])
             return .failure(.unauthorized)
         case .valid(let authenticated):
-            let current = broker.currentSnapshot()
+            let current = broker.currentSnapshot()  // read after the check, which may have waited for the broker
             guard let slug = target.slug(in: current),
                 let access = Access(token: authenticated, workspace: slug, snapshot: current)
             else { return .failure(.unauthorized) }

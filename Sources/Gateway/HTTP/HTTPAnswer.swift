@@ -43,11 +43,4 @@ public enum HTTPAnswer: Sendable {
 
     /// 202 with no body: a notification or a response was accepted.
     static let accepted = HTTPAnswer.full(.accepted, [:], [])
-
-    var status: HTTPResponseStatus {
-        switch self {
-        case .full(let status, _, _): status
-        case .stream: .ok
-        }
-    }
 }

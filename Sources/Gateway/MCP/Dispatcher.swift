@@ -51,18 +51,13 @@ struct Dispatcher: Sendable {
     ) async -> Outcome {
         let noun = kind == .tools ? "tool" : "prompt"
         guard var object = params?.objectValue, let name = object["name"]?.stringValue else {
-            return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "params.name must be a string"))
+            return Self.invalid("params.name must be a string")
         }
         guard access.policy.allows(name) else {
-            return .error(
-                JSONRPCError(
-                    code: JSONRPCError.invalidParams,
-                    message:
-                        "\(noun) \(name) is not allowed: the token's FeatureSets in \(access.workspace.slug) refuse it")
-            )
+            return Self.refused("\(noun) \(name)", access)
         }
         guard let (server, original) = await catalog.resolve(name, kind: kind, access: access, session: session) else {
-            return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "Unknown \(noun): \(name)"))
+            return Self.invalid("Unknown \(noun): \(name)")
         }
         object["name"] = .string(original)
         return await send(method, .object(object), server: server, access, session, onProgress)
@@ -73,18 +68,13 @@ struct Dispatcher: Sendable {
         _ onProgress: (@Sendable (JSONValue) -> Void)?
     ) async -> Outcome {
         guard var object = params?.objectValue, let uri = object["uri"]?.stringValue else {
-            return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "params.uri must be a string"))
+            return Self.invalid("params.uri must be a string")
         }
         guard let (server, original) = await catalog.resolveResource(uri, access: access, session: session) else {
-            return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "Resource not found: \(uri)"))
+            return Self.invalid("Resource not found: \(uri)")
         }
         guard access.policy.allows(original) else {
-            return .error(
-                JSONRPCError(
-                    code: JSONRPCError.invalidParams,
-                    message:
-                        "resource \(uri) is not allowed: the token's FeatureSets in \(access.workspace.slug) refuse it")
-            )
+            return Self.refused("resource \(uri)", access)
         }
         object["uri"] = .string(original)
         return await send(method, .object(object), server: server, access, session, onProgress)
@@ -93,28 +83,36 @@ struct Dispatcher: Sendable {
     /// `completion/complete` goes to the server of the prompt or resource it completes.
     private func complete(params: JSONValue?, _ access: Access, _ session: String) async -> Outcome {
         guard var object = params?.objectValue, var ref = object["ref"]?.objectValue else {
-            return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "params.ref must be an object"))
+            return Self.invalid("params.ref must be an object")
         }
         let server: String
         if let name = ref["name"]?.stringValue, ref["type"] == "ref/prompt" {
             guard access.policy.allows(name),
                 let (owner, original) = await catalog.resolve(name, kind: .prompts, access: access, session: session)
-            else { return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "Unknown prompt: \(name)")) }
+            else { return Self.invalid("Unknown prompt: \(name)") }
             (server, ref["name"]) = (owner, .string(original))
         } else if let uri = ref["uri"]?.stringValue, ref["type"] == "ref/resource" {
             guard let (owner, original) = await catalog.resolveResource(uri, access: access, session: session),
                 access.policy.allows(original)
             else {
-                return .error(JSONRPCError(code: JSONRPCError.invalidParams, message: "Resource not found: \(uri)"))
+                return Self.invalid("Resource not found: \(uri)")
             }
             (server, ref["uri"]) = (owner, .string(original))
         } else {
-            return .error(
-                JSONRPCError(
-                    code: JSONRPCError.invalidParams, message: "params.ref is not a prompt or resource reference"))
+            return Self.invalid("params.ref is not a prompt or resource reference")
         }
         object["ref"] = .object(ref)
         return await send("completion/complete", .object(object), server: server, access, session, nil)
+    }
+
+    /// -32602 with `message`: the params name nothing this token can reach.
+    private static func invalid(_ message: String) -> Outcome {
+        .error(JSONRPCError(code: JSONRPCError.invalidParams, message: message))
+    }
+
+    /// -32602 naming the refusal: `what` exists, but the token's FeatureSets keep it out.
+    private static func refused(_ what: String, _ access: Access) -> Outcome {
+        invalid("\(what) is not allowed: the token's FeatureSets in \(access.workspace.slug) refuse it")
     }
 
     private func send(

@@ -21,8 +21,6 @@ final class SessionTable: Sendable {
         sessions.withLock { $0.removeValue(forKey: id) }
     }
 
-    var count: Int { sessions.withLock { $0.count } }
-
     /// The broker sessions of every live client session (their channels' leases are kept renewed).
     var brokerSessions: Set<String> {
         sessions.withLock { Set($0.values.map(\.brokerSession)) }

@@ -34,8 +34,6 @@ final class Subscribers: Sendable {
         _ = subscribers.withLock { $0.removeValue(forKey: id) }
     }
 
-    var count: Int { subscribers.withLock { $0.count } }
-
     /// A new snapshot: ends subscribers whose token lost its access, tells the others whose view changed.
     func configurationChanged(_ snapshot: ConfigSnapshot) {
         var toEnd: [@Sendable () -> Void] = []

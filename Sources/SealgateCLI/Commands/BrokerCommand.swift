@@ -14,22 +14,8 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try BrokerRuntime(global: global, options: options)
-        let signals = SignalWatcher([SIGINT, SIGTERM])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await runtime.broker.run() }
-            group.addTask {
-                try await runtime.server.run {
-                    FileHandle.standardError.write(Data("Broker listening on \(runtime.socketPath)\n".utf8))
-                }
-            }
-            group.addTask {
-                for await number in signals.signals {
-                    runtime.logger.notice("stopping on signal \(number)")
-                    return
-                }
-            }
-            try await group.next()
-            group.cancelAll()
+        try await runtime.run {
+            FileHandle.standardError.write(Data("Broker listening on \(runtime.socketPath)\n".utf8))
         }
     }
 }
@@ -72,6 +58,39 @@ struct BrokerRuntime: Sendable {
         }
         socketPath = options.socket ?? home.path + "/broker.sock"
         server = BrokerSocketServer(path: socketPath, broker: broker, logger: logger)
+    }
+
+    /// Runs the broker and its socket until SIGINT or SIGTERM (or a failure); `whenListening` runs alongside once the
+    /// socket accepts connections (its end does not stop the broker).
+    func run(whenListening: @escaping @Sendable () async -> Void) async throws {
+        let signals = SignalWatcher([SIGINT, SIGTERM])
+        let (listening, listened) = AsyncStream<Void>.makeStream()
+        // Each child says whether its end ends the run.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await broker.run()
+                return true
+            }
+            group.addTask {
+                try await server.run { listened.finish() }
+                return true
+            }
+            group.addTask {
+                for await _ in listening {}  // finished when the socket listens, or when the run is cancelled
+                if !Task.isCancelled { await whenListening() }
+                return false
+            }
+            group.addTask {
+                for await number in signals.signals {
+                    logger.notice("stopping on signal \(number)")
+                    break
+                }
+                return true
+            }
+            while let ends = try await group.next(), !ends {}
+            group.cancelAll()
+            listened.finish()
+        }
     }
 }
 

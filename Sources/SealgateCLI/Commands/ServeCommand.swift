@@ -21,35 +21,17 @@ struct ServeCommand: AsyncParsableCommand {
         let runtime = try BrokerRuntime(global: global, options: options)
         let child = GatewayChild(
             socketPath: runtime.socketPath, listen: listen, logLevel: options.logLevel, logger: runtime.logger)
-        let signals = SignalWatcher([SIGINT, SIGTERM])
         let host = listen.host
         let announced = Announcement()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await runtime.broker.run() }
-            group.addTask {
-                try await runtime.server.run {}
-            }
-            group.addTask {
-                // The gateway needs the socket: wait until the broker accepts connections.
-                while !FileManager.default.fileExists(atPath: runtime.socketPath) {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                await child.supervise { port in
-                    guard announced.first() else { return }
-                    Task {
-                        let snapshot = await runtime.broker.currentSnapshot()
-                        Output.line(ServeCommand.banner(host: host, port: port, snapshot: snapshot))
-                    }
+        // The gateway needs the socket: it starts once the broker accepts connections.
+        try await runtime.run {
+            await child.supervise { port in
+                guard announced.first() else { return }
+                Task {
+                    let snapshot = await runtime.broker.currentSnapshot()
+                    Output.line(ServeCommand.banner(host: host, port: port, snapshot: snapshot))
                 }
             }
-            group.addTask {
-                for await number in signals.signals {
-                    runtime.logger.notice("stopping on signal \(number)")
-                    return
-                }
-            }
-            try await group.next()
-            group.cancelAll()
         }
     }
 

@@ -87,7 +87,8 @@ enum HTTP {
         deinit { close(fd) }
 
         func send(_ method: String, _ path: String, headers: [(String, String)], body: [UInt8]) throws {
-            var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            var head = "\(method) \(path) HTTP/1.1\r\n"
+            if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: 127.0.0.1\r\n" }
             for (name, value) in headers { head += "\(name): \(value)\r\n" }
             head += "Content-Length: \(body.count)\r\n\r\n"
             try write(Array(head.utf8) + body)
