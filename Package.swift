@@ -20,6 +20,9 @@ let package = Package(
         // libsodium through pkg-config (apt: libsodium-dev), plus the few Linux calls Swift cannot make directly.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
+        // Linux calls Swift's Glibc module does not declare (it is built without _GNU_SOURCE).
+        .target(name: "CLinuxCalls"),
+
         // The only module that can decrypt: keys, sealing, the SQLite store, tokens and the audit chain.
         .target(
             name: "Vault",
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient",
+                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -127,25 +127,28 @@ func throughBroker() throws -> [Double] {
         }
     }
     for i in 0..<200 { try call(i) }
-    // The socket and actor path alone: a message the broker answers without an upstream.
-    var brokerOnly: [Double] = []
-    for i in 0..<iterations {
+    // Timed like the direct pipe: the request is encoded inside the clock, the answer's frame is read but decoded
+    // (and checked) only after the clock stops, as the direct path never parses its answer line.
+    func timed(_ message: BrokerMessage, check: (BrokerMessage) -> Bool) throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        try client.send(.listLeases(ref: "l\(i)"))
-        _ = try client.receive { message -> Bool? in
-            if case .leases = message { return true }
-            return nil
+        try client.send(message)
+        let payload = try client.receivePayload()
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        guard let object = try JSONParser.parse(payload).objectValue, check(try BrokerMessage(object)) else {
+            throw BenchError("the broker answered something unexpected")
         }
-        brokerOnly.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return elapsed
     }
-    brokerOnlySamples = brokerOnly
-    var samples: [Double] = []
-    for i in 0..<iterations {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try call(i + 1000)
-        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    // The socket and the event loop alone: a message the broker answers without an upstream.
+    brokerOnlySamples = try (0..<iterations).map { i in
+        try timed(.listLeases(ref: "l\(i)")) { if case .leases = $0 { true } else { false } }
     }
-    return samples
+    return try (0..<iterations).map { i in
+        let id = RequestID(i + 1000)
+        return try timed(.request(channel: channel, id: id, method: "tools/call", params: echoRequest(i))) {
+            if case .response(channel, id, .result) = $0 { true } else { false }
+        }
+    }
 }
 
 nonisolated(unsafe) var brokerOnlySamples: [Double] = []  // written once by throughBroker(), read after it

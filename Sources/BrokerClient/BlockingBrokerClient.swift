@@ -69,14 +69,32 @@ public final class BlockingBrokerClient {
             } catch {
                 throw BrokerClientError("the broker sent a bad frame: \(error)")
             }
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(timeout * 1000))
-            guard ready > 0 else { throw BrokerClientError("no answer from the broker within \(timeout) s") }
-            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw BrokerClientError("the broker closed the connection") }
-            decoder.append(chunk[0..<n])
+            try readMore(timeout: timeout)
         }
+    }
+
+    /// The next frame's payload as it came, undecoded (for measuring the transport alone); waits at most `timeout`
+    /// seconds. Messages already decoded by `receive(_:)` and kept for later are not returned here.
+    public func receivePayload(timeout: Double = 10) throws(BrokerClientError) -> [UInt8] {
+        while true {
+            do {
+                if let payload = try decoder.nextPayload() { return payload }
+            } catch {
+                throw BrokerClientError("the broker sent a bad frame: \(error)")
+            }
+            try readMore(timeout: timeout)
+        }
+    }
+
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    private func readMore(timeout: Double) throws(BrokerClientError) {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, Int32(timeout * 1000))
+        guard ready > 0 else { throw BrokerClientError("no answer from the broker within \(timeout) s") }
+        let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { throw BrokerClientError("the broker closed the connection") }
+        decoder.append(readBuffer[0..<n])
     }
 
     /// Receives until `match` accepts a message; others are kept for later `receive` calls.

@@ -27,13 +27,7 @@ public struct FrameDecoder: Sendable {
 
     /// The next complete frame's JSON object, nil when more bytes are needed.
     public mutating func nextFrame() throws(Failure) -> JSONObject? {
-        defer { compact() }
-        guard buffer.count - start >= 4 else { return nil }
-        let length = buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
-        guard length <= Self.maximumFrameSize else { throw .frameTooLarge(length) }
-        guard buffer.count - start - 4 >= length else { return nil }
-        let payload = buffer[(start + 4)..<(start + 4 + length)]
-        start += 4 + length
+        guard let payload = try nextPayload() else { return nil }
         let value: JSONValue
         do {
             value = try JSONParser.parse(payload)
@@ -42,6 +36,18 @@ public struct FrameDecoder: Sendable {
         }
         guard let object = value.objectValue else { throw .malformedFrame("a frame must hold a JSON object") }
         return object
+    }
+
+    /// The next complete frame's payload, undecoded; nil when more bytes are needed.
+    public mutating func nextPayload() throws(Failure) -> [UInt8]? {
+        defer { compact() }
+        guard buffer.count - start >= 4 else { return nil }
+        let length = buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
+        guard length <= Self.maximumFrameSize else { throw .frameTooLarge(length) }
+        guard buffer.count - start - 4 >= length else { return nil }
+        let payload = Array(buffer[(start + 4)..<(start + 4 + length)])
+        start += 4 + length
+        return payload
     }
 
     /// Drops consumed bytes once they are a good part of the buffer, to keep appends amortised O(1).

@@ -69,6 +69,25 @@ struct InjectionTests {
         #expect(!harness.logs.contains(Data(Self.apiKey.utf8).base64EncodedString()))
     }
 
+    /// The broker skips the walk over a parsed answer when the raw line can hold no secret; a value that the
+    /// upstream's JSON writer escapes (a quote, a backslash) is absent from the raw line and must still be masked.
+    @Test func aValueTheUpstreamEscapesIsMaskedToo() async throws {
+        let quoted = #"pa"ss\word-9f3k"#
+        let harness = try BrokerHarness { vault in
+            try BrokerHarness.addUpstream(vault, slug: "up", env: [:])
+            try vault.setSecret(
+                server: "up", name: "QUOTED", value: SecretValue(unsafeFromString: quoted), workspace: "eng")
+        }
+        try await harness.start()
+        let client = try harness.client()
+        let (channel, _, _) = try client.open("up")
+        #expect(try client.tool(channel, "leak_env", ["name": "QUOTED"]) == "[REDACTED:QUOTED]")
+        #expect(try client.tool(channel, "echo", ["text": .string("a \(quoted) b")]) == "a [REDACTED:QUOTED] b")
+        // The same answer without anything escaped takes the short way and is left as it is.
+        #expect(try client.tool(channel, "echo", ["text": "plain text"]) == "plain text")
+        await harness.stop()
+    }
+
     @Test func aMissingReferencedSecretRefusesTheChannelAndSaysWhichOne() async throws {
         let harness = try BrokerHarness { vault in
             try BrokerHarness.addUpstream(vault, slug: "up", env: ["TOKEN": "${NOT_SET}"])

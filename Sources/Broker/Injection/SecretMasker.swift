@@ -6,8 +6,10 @@ import Vault
 /// an upstream sends back. The patterns stay in guarded memory; the longest is replaced first, so a value that
 /// contains another is masked whole.
 ///
-/// Not `Sendable`: it holds secrets, and lives inside the actor that owns the upstream.
-final class SecretMasker {
+/// `Sendable` by hand so that the vault's isolation can hand it to the upstream that owns it: it never changes after
+/// `init`, and its guarded memory is only read. It holds secrets, so it is kept by that one upstream and dropped
+/// with its process.
+final class SecretMasker: @unchecked Sendable {
     private let patterns: [(name: String, value: SecretValue)]
 
     init(_ secrets: [InjectedSecret]) {
@@ -17,9 +19,31 @@ final class SecretMasker {
         }
         // Very short values would mask ordinary text everywhere; they are still injected, only not masked.
         self.patterns = patterns.filter { $0.1.count >= 4 }.sorted { $0.1.count > $1.1.count }
+        self.holdsReplacementCharacter = self.patterns.contains { pattern in
+            Self.replacement.withUnsafeBytes { needle in
+                pattern.value.withUnsafeBytes { Self.firstIndex(of: needle, in: $0, from: 0) != nil }
+            }
+        }
     }
 
+    private let holdsReplacementCharacter: Bool
+    private static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+
     var isEmpty: Bool { patterns.isEmpty }
+
+    /// Whether a JSON text as it came off the wire could hold a secret once parsed. False only when it cannot: it has
+    /// no escape (`\`), so every parsed string and key is a run of its bytes as they are, and no pattern occurs in
+    /// those bytes. A pattern holding U+FFFD is always suspected, since invalid UTF-8 parses to U+FFFD.
+    /// This lets the common answer skip the walk over its parsed value.
+    func mayOccur(inJSON bytes: [UInt8]) -> Bool {
+        guard !patterns.isEmpty else { return false }
+        if holdsReplacementCharacter || bytes.contains(UInt8(ascii: "\\")) { return true }
+        return bytes.withUnsafeBytes { hay in
+            patterns.contains { pattern in
+                pattern.value.withUnsafeBytes { Self.firstIndex(of: $0, in: hay, from: 0) != nil }
+            }
+        }
+    }
 
     /// The bytes with every occurrence replaced; the input itself when nothing matched (the common case).
     func mask(_ bytes: [UInt8]) -> [UInt8] {

@@ -2,11 +2,17 @@ import AsyncHTTPClient
 import BrokerProtocol
 import Logging
 import MCPWire
+import NIOCore
+import NIOPosix
 import Vault
 
 /// The broker: the only long-running process that holds the key. Opens channels to upstream servers under leases,
 /// forwards MCP traffic on them, publishes the configuration snapshot, and re-establishes upstreams when the vault
 /// changes.
+///
+/// Runs on one event loop, with its socket connections and its stdio upstreams: a request read from the socket is
+/// written to the upstream, and its answer masked and framed back, without leaving that thread. Only the vault
+/// (SQLite and decryption) and HTTP upstreams run elsewhere.
 public actor CredentialBroker {
     struct Channel {
         let id: Int
@@ -15,8 +21,16 @@ public actor CredentialBroker {
         let sink: MessageSink
     }
 
+    /// A socket connection: where its messages go, and the queue of those it sends that are handled in order.
+    struct Connection {
+        let sink: MessageSink
+        let queue: AsyncStream<BrokerMessage>.Continuation
+    }
+
     let configuration: BrokerConfiguration
     let logger: Logger
+    /// The loop this actor, its socket connections and its stdio upstreams run on.
+    nonisolated let loop: any EventLoop
     private let vault: VaultService
     private let supervisor = TaskSupervisor()
     private let eras = EraCache()
@@ -27,17 +41,22 @@ public actor CredentialBroker {
     private var channels: [Int: Channel] = [:]
     private var leases = LeaseTable()
     private var subscribers: [Int: MessageSink] = [:]
+    private var connections: [Int: Connection] = [:]
     private var snapshot: ConfigSnapshot?
     private var nextChannel = 0
     private var nextConnection = 0
 
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
     /// `open` opens the vault (again, when another process rotated its master key).
     public init(
         configuration: BrokerConfiguration = BrokerConfiguration(), logger: Logger,
+        loop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
         open: sending @escaping () throws(VaultError) -> SecretVault
     ) throws(VaultError) {
         self.configuration = configuration
         self.logger = logger
+        self.loop = loop
         self.vault = try VaultService(open: open)
         var http = HTTPClient.Configuration()
         http.redirectConfiguration = .disallow
@@ -77,14 +96,72 @@ public actor CredentialBroker {
 
     // MARK: Connections
 
-    /// Registers a socket connection; returns its id.
-    func connect() -> Int {
+    /// Registers a socket connection whose messages go out through `send`; returns its id. Messages that need no
+    /// more than the event loop are handled as they arrive (`receive`); the rest are queued and handled in order
+    /// by a task of the connection, which ends, closing the connection's channels, once `connectionEnded` is called.
+    func connect(send: @escaping @Sendable (BrokerMessage) -> Void) -> Int {
         nextConnection += 1
-        return nextConnection
+        let id = nextConnection
+        let sink = MessageSink(connection: id, send: send)
+        let (messages, queue) = AsyncStream<BrokerMessage>.makeStream()
+        connections[id] = Connection(sink: sink, queue: queue)
+        supervisor.spawn { [self] in
+            await withDiscardingTaskGroup { group in
+                for await message in messages {
+                    if case .open = message {
+                        // Starting an upstream can take seconds: the connection's other messages go on meanwhile.
+                        group.addTask {
+                            if let answer = await self.handle(message, connection: id, sink: sink) { sink.send(answer) }
+                        }
+                    } else if let answer = await handle(message, connection: id, sink: sink) {
+                        sink.send(answer)
+                    }
+                }
+            }
+            await disconnected(id)
+        }
+        return id
+    }
+
+    /// The socket connection closed: once its queued messages are handled, its channels close.
+    func connectionEnded(_ connection: Int) {
+        connections.removeValue(forKey: connection)?.queue.finish()
+    }
+
+    /// A message from a connection, as it is read. Requests and notifications for a running stdio upstream go to
+    /// it at once, on this thread; everything else waits its turn in the connection's queue.
+    func receive(_ message: BrokerMessage, connection: Int) {
+        guard let sink = connections[connection]?.sink else { return }
+        switch message {
+        case .request(let channel, let id, let method, let params):
+            forward(channel: channel, connection: connection, id: id, method: method, params: params) { outcome in
+                sink.send(.response(channel: channel, id: id, outcome: outcome))
+            }
+        case .notify(let channel, let method, let params):
+            guard let entry = channels[channel], entry.connection == connection,
+                let upstream = upstreams[entry.key] as? StdioUpstream
+            else {
+                connections[connection]?.queue.yield(message)  // answered (or sent to HTTP) in its turn
+                return
+            }
+            upstream.assumeIsolated { upstream in
+                if method == "notifications/cancelled", let requestID = params?["requestId"],
+                    let id = RequestID(json: requestID)
+                {
+                    upstream.cancel(channel: channel, originalID: id, reason: params?["reason"])
+                } else {
+                    upstream.notify(method: method, params: params)
+                }
+            }
+        case .listLeases(let ref):
+            sink.send(.leases(ref: ref, leases.all))
+        default:
+            connections[connection]?.queue.yield(message)
+        }
     }
 
     /// A connection ended: its channels close and their leases end.
-    func disconnected(_ connection: Int) async {
+    private func disconnected(_ connection: Int) async {
         subscribers[connection] = nil
         for channel in channels.values where channel.connection == connection {
             await close(channel: channel.id, reason: "connection closed", notify: false)
@@ -141,8 +218,6 @@ public actor CredentialBroker {
             }
             await close(channel: channel, reason: "closed by the client", notify: true)
             return nil
-        case .listLeases(let ref):
-            return .leases(ref: ref, leases.all)
         case .authenticate(let ref, let token):
             guard let authenticated = await vault.authenticate(token) else {
                 // One answer for every failure: the gateway must not learn which check failed.
@@ -167,13 +242,24 @@ public actor CredentialBroker {
         }
     }
 
-    /// Forwards an MCP request on a channel; the answer comes back in the neutral model.
-    func forward(channel: Int, connection: Int, id: RequestID, method: String, params: JSONValue?) async -> Outcome {
+    /// Forwards an MCP request on a channel; `reply` gets the answer in the neutral model. A stdio upstream takes
+    /// it on this thread; an HTTP one in a task.
+    private func forward(
+        channel: Int, connection: Int, id: RequestID, method: String, params: JSONValue?,
+        reply: @escaping @Sendable (Outcome) -> Void
+    ) {
         guard let entry = channels[channel], entry.connection == connection, let upstream = upstreams[entry.key] else {
-            return .error(
-                JSONRPCError(code: JSONRPCError.invalidRequest, message: "no channel \(channel) on this connection"))
+            reply(
+                .error(
+                    JSONRPCError(
+                        code: JSONRPCError.invalidRequest, message: "no channel \(channel) on this connection")))
+            return
         }
-        return await upstream.request(channel: channel, id: id, method: method, params: params)
+        if let stdio = upstream as? StdioUpstream {
+            stdio.assumeIsolated { $0.submit(channel: channel, id: id, method: method, params: params, reply: reply) }
+        } else {
+            supervisor.spawn { reply(await upstream.request(channel: channel, id: id, method: method, params: params)) }
+        }
     }
 
     // MARK: Channels and leases
@@ -230,8 +316,8 @@ public actor CredentialBroker {
         switch definition.transport {
         case .stdio:
             StdioUpstream(
-                key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras, logger: logger
-            )
+                key: key, loop: loop, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
+                logger: logger)
         case .http:
             HTTPUpstream(
                 key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,

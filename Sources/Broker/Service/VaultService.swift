@@ -50,9 +50,9 @@ actor VaultService {
         }
     }
 
-    /// Everything needed to start a stdio upstream, decrypted and resolved. The masker for its output stays here
-    /// (it holds the values in guarded memory); the upstream masks through `mask(_:with:)` by the returned id.
-    func launchPlan(server: String, workspace: String, session: String) throws(BrokerError) -> LaunchPlan {
+    /// Everything needed to start a stdio upstream, decrypted and resolved, with the masker for its output. The
+    /// masker goes to the upstream, which masks every line on its event loop without a hop back here.
+    func launchPlan(server: String, workspace: String, session: String) throws(BrokerError) -> StdioLaunch {
         let (definition, fingerprint, secrets) = try injection(server: server, workspace: workspace, session: session)
         guard case .stdio(let command, let args) = definition.transport else {
             throw BrokerError(.refused, "server '\(server)' is not a stdio server")
@@ -66,9 +66,11 @@ actor VaultService {
         } catch {
             throw BrokerError(error)
         }
-        return LaunchPlan(
-            executable: executable, arguments: environment.arguments, environmentRows: environment.rows,
-            fingerprint: fingerprint, maskerID: keep(environment.masker))
+        return StdioLaunch(
+            plan: LaunchPlan(
+                executable: executable, arguments: environment.arguments, environmentRows: environment.rows,
+                fingerprint: fingerprint),
+            masker: environment.masker)
     }
 
     /// What an HTTP upstream is reached with: the URL and headers with `${NAME}` resolved, and the masker id.
@@ -163,5 +165,10 @@ struct LaunchPlan: Sendable {
     let arguments: [String]
     let environmentRows: [[UInt8]]
     let fingerprint: String
-    let maskerID: Int
+}
+
+/// A launch plan and the masker for what the process sends back, handed once from the vault to the upstream.
+struct StdioLaunch: Sendable {
+    let plan: LaunchPlan
+    let masker: SecretMasker
 }

@@ -5,9 +5,10 @@ import Logging
 import MCPWire
 import NIOCore
 import NIOPosix
+import Synchronization
 
-/// Serves the broker protocol on a Unix socket (0600). Each connection is one task: frames in, messages out
-/// through an ordered queue, requests forwarded concurrently.
+/// Serves the broker protocol on a Unix socket (0600). Connections live on the broker's event loop: frames are
+/// decoded as they are read and handed to the broker on that thread, and its answers are written from there.
 public struct BrokerSocketServer: Sendable {
     let path: String
     let broker: CredentialBroker
@@ -26,32 +27,39 @@ public struct BrokerSocketServer: Sendable {
                 .refused, "a broker is already serving \(path)",
                 remedy: "stop it first, or pass --socket with another path")
         }
+        let open = OpenConnections()
         let previous = umask(0o077)  // the socket file is created 0600
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                let credentials: EventLoopFuture<PeerCredentials?> =
-                    (channel as? SocketOptionProvider).map { provider in
-                        provider.unsafeGetSocketOption(
-                            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)
-                        )
-                        .map { Optional($0) }.recover { _ in nil }
-                    } ?? channel.eventLoop.makeSucceededFuture(nil)
-                return credentials.flatMapThrowing { credentials in
-                    (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), credentials)
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: broker.loop)
+                .serverChannelOption(.backlog, value: 256)
+                .childChannelInitializer { [broker, logger] channel in
+                    open.add(channel)
+                    return Self.credentials(of: channel).flatMapThrowing { credentials in
+                        let handler: any ChannelHandler =
+                            if let credentials, credentials.isAllowed() {
+                                BrokerConnectionHandler(broker: broker)
+                            } else {
+                                RefusingHandler(peer: credentials, logger: logger)
+                            }
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                 }
-            }
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        } catch {
+            umask(previous)
+            throw error
+        }
         umask(previous)
         chmod(path, 0o600)
         ready()
         logger.info("broker listening", metadata: ["socket": "\(path)"])
         defer { unlink(path) }
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { inbound in
-                for try await (connection, credentials) in inbound {
-                    group.addTask { await serve(connection, credentials: credentials) }
-                }
-            }
+        await withTaskCancellationHandler {
+            try? await server.closeFuture.get()
+        } onCancel: {
+            server.close(promise: nil)
+            open.closeAll()
         }
     }
 
@@ -60,113 +68,124 @@ public struct BrokerSocketServer: Sendable {
         (try? BlockingBrokerClient(path: path)) != nil  // any failure to connect means nobody serves it
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, credentials: PeerCredentials?) async {
-        let id = await broker.connect()
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await converse(inbound: inbound, outbound: outbound, connection: id, credentials: credentials)
-            }
-        } catch {
-            logger.debug("broker connection ended", metadata: ["error": "\(error)"])
-        }
-        await broker.disconnected(id)
+    private static func credentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        guard let provider = channel as? SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        return provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+            .map { Optional($0) }.recover { _ in nil }
+    }
+}
+
+/// The accepted connections, so that a stopping broker closes them (closing the listener does not).
+private final class OpenConnections: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: key) } }
     }
 
-    /// One connection's conversation: the writer drains the queue; the reader decodes frames and dispatches them.
-    private func converse(
-        inbound: NIOAsyncChannelInboundStream<ByteBuffer>, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        connection id: Int, credentials: PeerCredentials?
-    ) async throws {
-        let (outgoing, queue) = AsyncStream<BrokerMessage>.makeStream()
-        let sink = MessageSink(connection: id) { queue.yield($0) }
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                for await message in outgoing { try await outbound.write(ByteBuffer(bytes: message.frame)) }
-                outbound.finish()  // half-close: the peer reads everything, then sees end of stream
-            }
-            defer { queue.finish() }
-            guard let credentials, credentials.isAllowed() else {
-                let peer = credentials.map { "uid \($0.uid) pid \($0.pid)" } ?? "unknown"
-                logger.warning("refused a broker client of another user", metadata: ["peer": "\(peer)"])
-                sink.send(
-                    .failure(
-                        ref: nil, channel: nil, code: .refused,
-                        message: "only processes of the broker's own user may connect"))
-                queue.finish()
-                // Read (and ignore) what the peer already sent before closing: a Unix socket closed with unread
-                // input resets the connection, and the peer would lose the refusal.
-                await drain(inbound, for: .seconds(2))
-                return
-            }
-            var decoder = FrameDecoder()
-            for try await chunk in inbound {
-                decoder.append(chunk.readableBytesView)
-                while let message = decodeNext(&decoder, sink: sink) {
-                    guard let message else { return }  // framing lost: close
-                    if case .open = message {
-                        // Starting an upstream can take seconds: the connection keeps reading meanwhile.
-                        group.addTask {
-                            if let answer = await broker.handle(message, connection: id, sink: sink) {
-                                sink.send(answer)
-                            }
-                        }
-                    } else if case .request(let channel, let requestID, let method, let params) = message {
-                        group.addTask {
-                            let outcome = await broker.forward(
-                                channel: channel, connection: id, id: requestID, method: method, params: params)
-                            sink.send(.response(channel: channel, id: requestID, outcome: outcome))
-                        }
-                    } else if let answer = await broker.handle(message, connection: id, sink: sink) {
-                        sink.send(answer)
-                    }
-                }
-            }
-        }
+    func closeAll() {
+        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+}
+
+/// One connection of the broker's own user: decodes frames and hands each message to the broker, on the loop.
+private final class BrokerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let broker: CredentialBroker
+    private var decoder = FrameDecoder()
+    private var connection: Int?
+
+    init(broker: CredentialBroker) {
+        self.broker = broker
     }
 
-    /// Consumes and drops input until the peer closes or `limit` passes.
-    private func drain(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, for limit: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    for try await _ in inbound {}
-                } catch {
-                    // The peer went away while we drained: nothing left to protect.
-                }
-            }
-            group.addTask { try? await Task.sleep(for: limit) }
-            await group.next()
-            group.cancelAll()
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        connection = broker.assumeIsolated { broker in
+            broker.connect { message in channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil) }
         }
+        context.fireChannelActive()
     }
 
-    /// The next message; `.some(nil)` when framing is lost (the connection must close); nil when more bytes are
-    /// needed. Malformed frames are answered with an error frame and skipped.
-    private func decodeNext(_ decoder: inout FrameDecoder, sink: MessageSink) -> BrokerMessage?? {
+    func channelInactive(context: ChannelHandlerContext) {
+        if let connection { broker.assumeIsolated { $0.connectionEnded(connection) } }
+        connection = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let connection else { return }
+        decoder.append(unwrapInboundIn(data).readableBytesView)
         while true {
             let object: JSONObject
             do {
-                guard let next = try decoder.nextFrame() else { return nil }
+                guard let next = try decoder.nextFrame() else { return }
                 object = next
             } catch .frameTooLarge(let length) {
-                sink.send(
+                send(
                     .failure(
                         ref: nil, channel: nil, code: .malformedFrame,
-                        message: "a frame of \(length) bytes is over the limit; closing"))
-                return .some(nil)
+                        message: "a frame of \(length) bytes is over the limit; closing"),
+                    context: context)
+                context.close(promise: nil)  // framing is lost
+                return
             } catch {
                 let reason = if case .malformedFrame(let why) = error { why } else { "\(error)" }
-                sink.send(.failure(ref: nil, channel: nil, code: .malformedFrame, message: reason))
+                send(.failure(ref: nil, channel: nil, code: .malformedFrame, message: reason), context: context)
                 continue
             }
             do {
-                return .some(try BrokerMessage(object))
+                let message = try BrokerMessage(object)
+                broker.assumeIsolated { $0.receive(message, connection: connection) }
             } catch {
-                sink.send(
+                send(
                     .failure(
                         ref: object["ref"]?.stringValue, channel: object["channel"]?.intValue, code: error.code,
-                        message: error.message))
+                        message: error.message),
+                    context: context)
             }
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)  // the peer reset the connection; channelInactive cleans up
+    }
+
+    private func send(_ message: BrokerMessage, context: ChannelHandlerContext) {
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: message.frame)), promise: nil)
+    }
+}
+
+/// A peer of another user: one refusal, then the connection closes. What the peer already sent is read and dropped
+/// first (for up to two seconds): a Unix socket closed with unread input resets, and the peer would lose the refusal.
+private final class RefusingHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let peer: PeerCredentials?
+    private let logger: Logger
+
+    init(peer: PeerCredentials?, logger: Logger) {
+        self.peer = peer
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let who = peer.map { "uid \($0.uid) pid \($0.pid)" } ?? "unknown"
+        logger.warning("refused a broker client of another user", metadata: ["peer": "\(who)"])
+        let refusal = BrokerMessage.failure(
+            ref: nil, channel: nil, code: .refused, message: "only processes of the broker's own user may connect")
+        context.writeAndFlush(NIOAny(ByteBuffer(bytes: refusal.frame)), promise: nil)
+        context.close(mode: .output, promise: nil)
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -1,12 +1,17 @@
 import BrokerProtocol
+import Glibc
 import Logging
 import MCPWire
+import NIOCore
 
 /// One upstream MCP server process: started on first use, reused by every channel attached to it, restarted with
 /// backoff after a crash, drained and restarted when its injection changes, stopped when idle or released.
 ///
 /// Speaks the upstream's own era (probed once per definition) and hands results back in the neutral model.
 /// JSON-RPC ids and progress tokens are always remapped, so any number of channels can share the process.
+///
+/// Runs on the broker's event loop, like the socket connections and the process's pipes: a request submitted from
+/// a connection's read goes to the process and its answer back to the socket on that one thread.
 actor StdioUpstream {
     enum State {
         case stopped
@@ -20,17 +25,14 @@ actor StdioUpstream {
     /// A live process and what was learned when it started.
     struct Running {
         let generation: Int
-        let writer: AsyncStream<[UInt8]>.Continuation
+        /// The pipe channel: writes go to the process's stdin.
+        let stdin: any Channel
         let stop: AsyncStream<Void>.Continuation
-        let plan: LaunchPlanInfo
+        let fingerprint: String
+        /// Masks everything the process sends back; it goes with the process.
+        let masker: SecretMasker
         var era: ProtocolEra
         var info: UpstreamInfo?
-    }
-
-    /// The non-secret part of a launch plan that outlives the spawn.
-    struct LaunchPlanInfo {
-        let fingerprint: String
-        let maskerID: Int
     }
 
     struct Pending {
@@ -38,10 +40,12 @@ actor StdioUpstream {
         let originalID: RequestID?
         let deadline: ContinuousClock.Instant
         let timeout: Duration
-        let continuation: CheckedContinuation<Outcome, Never>
+        /// Called once with the answer, on the event loop.
+        let reply: (Outcome) -> Void
     }
 
     let key: UpstreamKey
+    private let loop: any EventLoop
     private let vault: VaultService
     private let supervisor: TaskSupervisor
     private let configuration: BrokerConfiguration
@@ -67,11 +71,14 @@ actor StdioUpstream {
     private var lastActivity: ContinuousClock.Instant
     private var restartRequested = false
 
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
     init(
-        key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
-        eras: EraCache, logger: Logger
+        key: UpstreamKey, loop: any EventLoop, vault: VaultService, supervisor: TaskSupervisor,
+        configuration: BrokerConfiguration, eras: EraCache, logger: Logger
     ) {
         self.key = key
+        self.loop = loop
         self.vault = vault
         self.supervisor = supervisor
         self.configuration = configuration
@@ -91,8 +98,7 @@ actor StdioUpstream {
         channels[channel] = nil
         for (id, entry) in pending where entry.channel == channel {
             pending[id] = nil
-            entry.continuation.resume(
-                returning: .error(JSONRPCError(code: JSONRPCError.internalError, message: "channel closed")))
+            entry.reply(.error(JSONRPCError(code: JSONRPCError.internalError, message: "channel closed")))
         }
         progressTokens = progressTokens.filter { $0.value.channel != channel }
         return channels.count
@@ -134,30 +140,40 @@ actor StdioUpstream {
 
     private func start() async throws(BrokerError) -> UpstreamInfo {
         state = .starting
-        let plan: LaunchPlan
+        let launch: StdioLaunch
         do throws(BrokerError) {
-            plan = try await vault.launchPlan(server: key.server, workspace: key.workspace, session: key.session)
+            launch = try await vault.launchPlan(server: key.server, workspace: key.workspace, session: key.session)
         } catch {
             return try finishStart(.failure(error))
         }
         generation += 1
         let generation = generation
-        let (outgoing, writer) = AsyncStream<[UInt8]>.makeStream()
+        let plan = launch.plan
+        let (stdoutClosed, stdoutEnded) = AsyncStream<Void>.makeStream()
+        let pipes: UpstreamPipes
+        do {
+            pipes = try await UpstreamPipes.open(on: loop) { [self] event in
+                if case .closed = event { stdoutEnded.finish() }
+                self.assumeIsolated { $0.handle(event, generation: generation) }
+            }
+        } catch {
+            return try finishStart(
+                .failure(BrokerError(.upstreamFailed, "cannot make pipes for upstream \(key.server): \(error)")))
+        }
         let (stopSignal, stop) = AsyncStream<Void>.makeStream()
         let era = await eras.era(for: plan.fingerprint)
         let running = Running(
-            generation: generation, writer: writer, stop: stop,
-            plan: LaunchPlanInfo(fingerprint: plan.fingerprint, maskerID: plan.maskerID), era: era ?? .modern, info: nil
-        )
+            generation: generation, stdin: pipes.channel, stop: stop, fingerprint: plan.fingerprint,
+            masker: launch.masker, era: era ?? .modern, info: nil)
         state = .ready(running)
         restartRequested = false
         let grace = configuration.stopGrace
         supervisor.spawn { [self] in
             let outcome = await UpstreamProcess.run(
-                plan: plan, outgoing: outgoing, stopSignal: stopSignal, grace: grace
-            ) { event in
-                await self.handle(event, generation: generation)
-            }
+                plan: plan, stdin: pipes.childStdin, stdout: pipes.childStdout, stdoutClosed: stdoutClosed,
+                stopSignal: stopSignal, grace: grace,
+                started: { pid in await self.started(pid: pid, generation: generation) },
+                stderr: { line in await self.stderr(line, generation: generation) })
             await self.exited(generation: generation, outcome: outcome)
         }
         do throws(BrokerError) {
@@ -244,13 +260,44 @@ actor StdioUpstream {
         } catch {
             return .error(JSONRPCError(code: JSONRPCError.internalError, message: error.description))
         }
-        guard case .ready(let running) = state else {
-            return .error(
-                JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) is not running"))
+        return await withCheckedContinuation { continuation in
+            send(channel: channel, id: originalID, method: method, params: params) {
+                continuation.resume(returning: $0)
+            }
         }
-        if let index = earlyCancellations.firstIndex(of: "\(channel)|\(originalID)") {
+    }
+
+    /// Forwards one request and calls `reply` with the answer, on the event loop. A running process gets the
+    /// request at once, from the caller's stack; otherwise it waits for the start in a task of its own.
+    func submit(
+        channel: Int, id: RequestID, method: String, params: JSONValue?,
+        reply: @escaping @Sendable (Outcome) -> Void
+    ) {
+        guard case .ready(let running) = state, running.info != nil, !restartRequested else {
+            supervisor.spawn { [self] in
+                reply(await request(channel: channel, id: id, method: method, params: params))
+            }
+            return
+        }
+        send(channel: channel, id: id, method: method, params: params, reply: reply)
+    }
+
+    /// Writes a request of a running process, with its id and progress token remapped.
+    private func send(
+        channel: Int, id originalID: RequestID, method: String, params: JSONValue?,
+        reply: @escaping (Outcome) -> Void
+    ) {
+        guard case .ready(let running) = state else {
+            reply(
+                .error(JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) is not running"))
+            )
+            return
+        }
+        let finished = "\(channel)|\(originalID)"
+        if let index = earlyCancellations.firstIndex(of: finished) {
             earlyCancellations.remove(at: index)
-            return .error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled"))
+            reply(.error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled")))
+            return
         }
         var upstreamParams = EraAdapter.upstreamParams(params, era: running.era)
         var mappedToken: String?
@@ -265,34 +312,42 @@ actor StdioUpstream {
             upstreamParams = .object(object)
             mappedToken = mapped
         }
-        let outcome = await call(
+        call(
             method, params: upstreamParams, channel: channel, originalID: originalID,
-            timeout: configuration.requestTimeout)
-        recentlyFinished.append("\(channel)|\(originalID)")
-        if recentlyFinished.count > 64 { recentlyFinished.removeFirst() }
-        if let mappedToken { progressTokens[mappedToken] = nil }
-        finishDrainIfDone()
-        switch outcome {
-        case .result(let result): return .result(EraAdapter.neutralResult(result))
-        case .error: return outcome
+            timeout: configuration.requestTimeout
+        ) { [self] outcome in
+            recentlyFinished.append(finished)
+            if recentlyFinished.count > 64 { recentlyFinished.removeFirst() }
+            if let mappedToken { progressTokens[mappedToken] = nil }
+            finishDrainIfDone()
+            switch outcome {
+            case .result(let result): reply(.result(EraAdapter.neutralResult(result)))
+            case .error: reply(outcome)
+            }
         }
     }
 
-    /// Sends a request upstream and waits for its answer, at most `timeout` (enforced by `expireOverdue`, which
-    /// the broker's sweep calls; a timer task per request would cost more than the request).
+    /// Sends a request upstream and waits for its answer (for the handshake).
+    private func call(_ method: String, params: JSONValue?, timeout: Duration) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            call(method, params: params, channel: nil, originalID: nil, timeout: timeout) {
+                continuation.resume(returning: $0)
+            }
+        }
+    }
+
+    /// Sends a request upstream; `reply` gets its answer, or a timeout error after `timeout` (enforced by
+    /// `expireOverdue`, which the broker's sweep calls: a timer per request would cost more than the request).
     private func call(
-        _ method: String, params: JSONValue?, channel: Int? = nil, originalID: RequestID? = nil, timeout: Duration
-    ) async -> Outcome {
+        _ method: String, params: JSONValue?, channel: Int?, originalID: RequestID?, timeout: Duration,
+        reply: @escaping (Outcome) -> Void
+    ) {
         nextID += 1
         let id = nextID
         lastActivity = clock.now
-        let deadline = lastActivity + timeout
-        return await withCheckedContinuation { continuation in
-            pending[id] = Pending(
-                channel: channel, originalID: originalID, deadline: deadline, timeout: timeout,
-                continuation: continuation)
-            write(.request(id: RequestID(id), method: method, params: params))
-        }
+        pending[id] = Pending(
+            channel: channel, originalID: originalID, deadline: lastActivity + timeout, timeout: timeout, reply: reply)
+        write(.request(id: RequestID(id), method: method, params: params))
     }
 
     /// Fails every request past its deadline and tells the upstream to cancel it.
@@ -306,8 +361,8 @@ actor StdioUpstream {
                     params: .object(["requestId": JSONValue(id), "reason": "timeout"])))
             logger.warning(
                 "upstream request timed out", metadata: ["upstream": "\(key)", "timeout": "\(entry.timeout)"])
-            entry.continuation.resume(
-                returning: .error(
+            entry.reply(
+                .error(
                     JSONRPCError(
                         code: JSONRPCError.internalError,
                         message: "upstream \(key.server) did not answer within \(entry.timeout)",
@@ -331,8 +386,7 @@ actor StdioUpstream {
         var params: JSONObject = ["requestId": JSONValue(id)]
         if let reason { params["reason"] = reason }
         write(.notification(method: "notifications/cancelled", params: .object(params)))
-        entry.continuation.resume(
-            returning: .error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled")))
+        entry.reply(.error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled")))
         finishDrainIfDone()
     }
 
@@ -353,22 +407,27 @@ actor StdioUpstream {
 
     private func write(_ message: JSONRPCMessage) {
         guard case .ready(let running) = state else { return }
-        running.writer.yield(message.serialized + [0x0A])
+        running.stdin.writeAndFlush(ByteBuffer(bytes: message.serialized + [0x0A]), promise: nil)
     }
 
     // MARK: What the process says
 
-    private func handle(_ event: UpstreamProcess.Event, generation: Int) async {
+    private func started(pid: Int32, generation: Int) {
         guard generation == self.generation else { return }
+        runningPID = pid
+        logger.info("upstream started", metadata: ["upstream": "\(key)", "pid": "\(pid)"])
+    }
+
+    private func stderr(_ line: String, generation: Int) {
+        guard generation == self.generation, let masker = currentMasker else { return }
+        logger.notice("upstream stderr: \(masker.mask(line))", metadata: ["upstream": "\(key)"])
+    }
+
+    /// What the process wrote on stdout, on the event loop as it is read.
+    private func handle(_ event: UpstreamPipes.Event, generation: Int) {
+        guard generation == self.generation, let masker = currentMasker else { return }
         switch event {
-        case .started(let pid):
-            runningPID = pid
-            logger.info("upstream started", metadata: ["upstream": "\(key)", "pid": "\(pid)"])
-        case .stderr(let line):
-            guard let maskerID = currentMaskerID, let masked = await vault.mask(line, with: maskerID) else { return }
-            logger.notice("upstream stderr: \(masked)", metadata: ["upstream": "\(key)"])
         case .line(let line):
-            guard let maskerID = currentMaskerID else { return }
             let message: JSONRPCMessage
             do {
                 message = try JSONRPCMessage.parse(line)
@@ -376,19 +435,18 @@ actor StdioUpstream {
                 logger.warning("upstream wrote something that is not JSON-RPC", metadata: ["upstream": "\(key)"])
                 return
             }
-            guard let masked = await vault.mask(message, with: maskerID) else {
-                logger.warning("dropped an upstream message: its masker is gone", metadata: ["upstream": "\(key)"])
-                return
-            }
-            deliver(masked)
+            deliver(masker.mayOccur(inJSON: line) ? masker.mask(message) : message)
         case .tooLong:
             logger.error("upstream wrote a line over the limit; stopping it", metadata: ["upstream": "\(key)"])
+            if let runningPID { kill(-runningPID, SIGKILL) }
+        case .closed:
+            break  // the process's run ends with it; `exited` follows
         }
     }
 
-    private var currentMaskerID: Int? {
+    private var currentMasker: SecretMasker? {
         switch state {
-        case .ready(let r), .stopping(let r): r.plan.maskerID
+        case .ready(let r), .stopping(let r): r.masker
         default: nil
         }
     }
@@ -440,7 +498,7 @@ actor StdioUpstream {
         else {
             return
         }
-        entry.continuation.resume(returning: outcome)
+        entry.reply(outcome)
     }
 
     // MARK: Stopping
@@ -448,29 +506,28 @@ actor StdioUpstream {
     private func exited(generation: Int, outcome: UpstreamProcess.Outcome) async {
         guard generation == self.generation else { return }
         let wasStopping: Bool
-        var maskerID: Int?
+        var running: Running?
         switch state {
         case .stopping(let r):
             wasStopping = true
-            maskerID = r.plan.maskerID
+            running = r
         case .ready(let r):
             wasStopping = false
-            maskerID = r.plan.maskerID
+            running = r
         default:
             wasStopping = false
         }
+        running?.stdin.close(promise: nil)
         runningPID = nil
         listenID = nil
         let failures = pending
         pending = [:]
         for entry in failures.values {
-            entry.continuation.resume(
-                returning: .error(
-                    JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) exited")))
+            entry.reply(
+                .error(JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) exited")))
         }
         // A launch failure's text may quote the resolved arguments: mask it like anything else from the upstream.
-        var how = "(withheld)"
-        if let maskerID, let masked = await vault.mask("\(outcome)", with: maskerID) { how = masked }
+        let how = running.map { $0.masker.mask("\(outcome)") } ?? "(withheld)"
         if wasStopping {
             state = .stopped
             logger.info("upstream stopped", metadata: ["upstream": "\(key)", "how": "\(how)"])
@@ -479,7 +536,6 @@ actor StdioUpstream {
             state = .crashed(at: clock.now)
             logger.error("upstream exited unexpectedly", metadata: ["upstream": "\(key)", "how": "\(how)"])
         }
-        if let maskerID { await vault.dropMasker(maskerID) }
         let waiters = exitWaiters
         exitWaiters = []
         for waiter in waiters { waiter.resume() }
@@ -499,7 +555,7 @@ actor StdioUpstream {
 
     private func stopProcess(_ running: Running) {
         state = .stopping(running)
-        running.writer.finish()
+        running.stdin.close(mode: .output, promise: nil)
         running.stop.yield()
     }
 
@@ -521,7 +577,7 @@ actor StdioUpstream {
 
     /// Re-establishes the upstream when what it was started with changed: in-flight calls finish first.
     func refresh(fingerprint: String) {
-        guard case .ready(let running) = state, running.plan.fingerprint != fingerprint else { return }
+        guard case .ready(let running) = state, running.fingerprint != fingerprint else { return }
         restartRequested = true
         logger.info("upstream injection changed; draining to restart", metadata: ["upstream": "\(key)"])
         finishDrainIfDone()

@@ -3,19 +3,9 @@ import Subprocess
 import SystemPackage
 
 /// Runs one upstream process for its whole life with swift-subprocess: its own session (so its process group can
-/// be signalled as a whole), stdin fed from `outgoing`, stdout and stderr read line by line.
+/// be signalled as a whole), stdin and stdout on pipes the broker's event loop already reads and writes
+/// (`UpstreamPipes`), stderr read line by line here.
 enum UpstreamProcess {
-    enum Event: Sendable {
-        case started(pid: Int32)
-        /// One stdout line (one JSON-RPC message), without its newline.
-        case line([UInt8])
-        case stderr(String)
-        /// Stdout went past `maximumLineLength` without a newline: the process is being killed.
-        case tooLong
-    }
-
-    /// The longest stdout line accepted (one MCP message); past it the upstream is misbehaving and is killed.
-    static let maximumLineLength = 16 << 20
     /// Longer stderr lines are cut (they only go to the log).
     static let maximumLogLineLength = 8 << 10
 
@@ -33,11 +23,14 @@ enum UpstreamProcess {
         }
     }
 
-    /// Returns when the process is gone (it exited, was stopped, or the task was cancelled: then the process group
-    /// gets SIGTERM and, after `grace`, SIGKILL). Never leaves a zombie: `run` reaps the child.
+    /// Returns when the process is gone: after its stdout ended (`stdoutClosed`) and it exited, or when it was
+    /// stopped or the task was cancelled (then the process group gets SIGTERM and, after `grace`, SIGKILL). Never
+    /// leaves a zombie: `run` reaps the child. swift-subprocess owns and closes the child's pipe ends.
     static func run(
-        plan: LaunchPlan, outgoing: AsyncStream<[UInt8]>, stopSignal: AsyncStream<Void>, grace: Duration,
-        events: @escaping @Sendable (Event) async -> Void
+        plan: LaunchPlan, stdin: SystemPackage.FileDescriptor, stdout: SystemPackage.FileDescriptor,
+        stdoutClosed: AsyncStream<Void>,
+        stopSignal: AsyncStream<Void>, grace: Duration, started: @escaping @Sendable (Int32) async -> Void,
+        stderr: @escaping @Sendable (String) async -> Void
     ) async -> Outcome {
         var options = PlatformOptions()
         options.createSession = true
@@ -46,43 +39,35 @@ enum UpstreamProcess {
             let result = try await Subprocess.run(
                 .path(FilePath(plan.executable)), arguments: Arguments(plan.arguments),
                 environment: .custom(plan.environmentRows), platformOptions: options,
-                input: .inputWriter, output: .sequence, error: .sequence
+                input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
+                output: .fileDescriptor(stdout, closeAfterSpawningProcess: true), error: .sequence
             ) { execution in
                 let pid = execution.processIdentifier.value
-                await events(.started(pid: pid))
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await bytes in outgoing { _ = try await execution.standardInputWriter.write(bytes) }
-                        try await execution.standardInputWriter.finish()
-                    }
+                await started(pid)
+                await withTaskGroup(of: Void.self) { group in
                     group.addTask {
                         var lines = LineSplitter(limit: maximumLogLineLength, truncate: true)
-                        for try await chunk in execution.standardError {
-                            for line in chunk.withUnsafeBytes({ lines.feed($0) }) {
-                                await events(.stderr(String(decoding: line, as: UTF8.self)))
+                        do {
+                            for try await chunk in execution.standardError {
+                                for line in chunk.withUnsafeBytes({ lines.feed($0) }) {
+                                    await stderr(String(decoding: line, as: UTF8.self))
+                                }
                             }
+                        } catch {
+                            // Stderr is only for the log: losing its tail must not end the process's run.
                         }
                     }
                     group.addTask {
                         // Asked to stop: stdin is closed by then; give the process `grace` to exit on its own.
                         for await _ in stopSignal {
-                            try await Task.sleep(for: grace)
+                            try? await Task.sleep(for: grace)
                             kill(-pid, SIGTERM)
-                            try await Task.sleep(for: grace)
+                            try? await Task.sleep(for: grace)
                             kill(-pid, SIGKILL)
                             break
                         }
                     }
-                    // Split on "\n" only: a JSON string may hold U+2028 and friends, which are not line ends here.
-                    var lines = LineSplitter(limit: maximumLineLength, truncate: false)
-                    reading: for try await chunk in execution.standardOutput {
-                        for line in chunk.withUnsafeBytes({ lines.feed($0) }) { await events(.line(line)) }
-                        if lines.overflowed {
-                            await events(.tooLong)
-                            kill(-pid, SIGKILL)
-                            break reading
-                        }
-                    }
+                    for await _ in stdoutClosed { break }
                     group.cancelAll()
                 }
             }
@@ -91,6 +76,7 @@ enum UpstreamProcess {
             case .signaled(let signal): return .signalled(signal)
             }
         } catch {
+            // swift-subprocess closed the child's ends (it owns them from the call on, even when spawning fails).
             return .failedToStart("\(error)")
         }
     }
