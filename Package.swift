@@ -23,11 +23,14 @@ let package = Package(
         // Linux calls Swift's Glibc module does not declare (it is built without _GNU_SOURCE).
         .target(name: "CLinuxCalls"),
 
+        // Usage counts and latency histograms: plain values shared by the gateway, the protocol, the vault and the CLI.
+        .target(name: "Analytics"),
+
         // The only module that can decrypt: keys, sealing, the SQLite store, tokens and the audit chain.
         .target(
             name: "Vault",
             dependencies: [
-                "CSodium",
+                "CSodium", "Analytics",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "Policy"),
 
         // The gateway<->broker messages and their framing: values only, nothing secret.
-        .target(name: "BrokerProtocol", dependencies: ["MCPWire"]),
+        .target(name: "BrokerProtocol", dependencies: ["MCPWire", "Analytics"]),
 
         // A small blocking client of the broker socket, for the CLI (`leases`) and tests.
         .target(name: "BrokerClient", dependencies: ["BrokerProtocol", "MCPWire"]),
@@ -48,7 +51,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls",
+                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +66,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MCPWire", "Policy", "BrokerProtocol",
+                "MCPWire", "Policy", "BrokerProtocol", "Analytics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "sealgate",
             dependencies: [
-                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway",
+                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway", "Analytics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -106,12 +109,13 @@ let package = Package(
 
         .testTarget(
             name: "VaultTests",
-            dependencies: ["Vault", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Vault", "Analytics", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
-        .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire"]),
+        .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire", "Analytics"]),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(
             name: "BrokerTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import Analytics
 import MCPWire
 
 /// A frame that is JSON but not a valid message.
@@ -46,6 +47,8 @@ extension BrokerMessage {
             o["token"] = token.json
         case .revokeLease(let ref, let lease):
             o["type"] = "revoke_lease"; o["ref"] = .string(ref); o["lease"] = .string(lease)
+        case .usage(let records):
+            o["type"] = "usage"; o["records"] = .array(records.map { .object($0.json) })
         case .welcome(let version, let broker):
             o["type"] = "welcome"; o["protocol"] = JSONValue(version); o["broker"] = .string(broker)
         case .snapshot(let snapshot):
@@ -102,6 +105,14 @@ extension BrokerMessage {
         case "list_leases": self = .listLeases(ref: try f.string("ref"))
         case "revoke_lease": self = .revokeLease(ref: try f.string("ref"), lease: try f.string("lease"))
         case "authenticate": self = .authenticate(ref: try f.string("ref"), token: try f.string("token"))
+        case "usage":
+            self = .usage(
+                try f.array("records").map { (value) throws(BrokerProtocolError) -> UsageRecord in
+                    guard let object = value.objectValue else {
+                        throw BrokerProtocolError(.malformedFrame, "records[] must hold objects")
+                    }
+                    return try UsageRecord(object)
+                })
         case "authenticated":
             self = .authenticated(ref: try f.string("ref"), try AuthenticatedToken(try f.object("token")))
         case "welcome": self = .welcome(protocolVersion: try f.int("protocol"), broker: try f.string("broker"))

@@ -1,3 +1,4 @@
+import Analytics
 import MCPWire
 
 /// Everything said on the broker socket. The protocol is documented in docs/broker-protocol.md.
@@ -18,6 +19,8 @@ public enum BrokerMessage: Sendable, Equatable {
     case revokeLease(ref: String, lease: String)
     /// Checks a bearer token presented to the gateway (the gateway cannot: the hash key never leaves the vault).
     case authenticate(ref: String, token: String)
+    /// Tool-call counts the gateway gathered since its last report, for the vault's analytics. No answer.
+    case usage([UsageRecord])
 
     // Broker to client.
     case welcome(protocolVersion: Int, broker: String)

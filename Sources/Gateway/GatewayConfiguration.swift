@@ -9,6 +9,8 @@ public struct GatewayConfiguration: Sendable {
     public var maximumBodySize = 4 << 20
     /// How often leases are renewed and idle sessions swept.
     public var maintenanceInterval: Duration = .seconds(5)
+    /// How often tool-call counts go to the broker for the vault's analytics.
+    public var usageFlushInterval: Duration = .seconds(1)
 
     public init(brokerSocket: String) {
         self.brokerSocket = brokerSocket

@@ -21,9 +21,11 @@ public struct GatewayService: Sendable {
         let caller = UpstreamCaller(broker: broker, pool: pool, progress: progress)
         let subscribers = Subscribers()
         let sessions = SessionTable()
+        let usage = UsageRecorder()
         let front = Front(
             broker: broker, authenticator: Authenticator(broker: broker),
-            dispatcher: Dispatcher(catalog: Catalog(caller: caller)), subscribers: subscribers, sessions: sessions,
+            dispatcher: Dispatcher(catalog: Catalog(caller: caller), usage: usage), subscribers: subscribers,
+            sessions: sessions,
             pool: pool, logger: logger)
         let events = BrokerEvents(
             broker: broker, pool: pool, progress: progress, subscribers: subscribers, front: front, logger: logger)
@@ -34,6 +36,18 @@ public struct GatewayService: Sendable {
             group.addTask { await events.stayConnected(to: configuration.brokerSocket) }
             group.addTask {
                 try await server.run(respond: { await front.respond($0) }, ready: ready)
+            }
+            group.addTask {
+                defer { _ = usage.flush(to: broker) }  // what was counted since the last flush, when stopping
+                while !Task.isCancelled {
+                    try await Task.sleep(for: configuration.usageFlushInterval)
+                    let (_, dropped) = usage.flush(to: broker)
+                    if dropped > 0 {
+                        logger.warning(
+                            "analytics dropped calls: too many distinct tools and callers",
+                            metadata: ["calls": "\(dropped)"])
+                    }
+                }
             }
             group.addTask {
                 while !Task.isCancelled {

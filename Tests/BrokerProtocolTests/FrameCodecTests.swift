@@ -1,3 +1,4 @@
+import Analytics
 import BrokerProtocol
 import MCPWire
 import Testing
@@ -15,6 +16,11 @@ struct FrameCodecTests {
         .listLeases(ref: "r3"),
         .revokeLease(ref: "r4", lease: "lease-1"),
         .authenticate(ref: "a", token: "mwt_x"),
+        .usage([
+            UsageRecord(
+                workspace: "eng", server: "gh", tool: "search", caller: "client:cursor", minute: 29_000_000, calls: 3,
+                errors: 1, latency: LatencyHistogram(counts: [40: 2, 41: 1]), lastUsedAt: 1_740_000_000_123)
+        ]),
         .authenticated(
             ref: "a",
             AuthenticatedToken(
@@ -93,6 +99,9 @@ struct FrameCodecTests {
         #"{"type":"teleport"}"#, #"{"type":"open","ref":"r"}"#,
         #"{"type":"request","channel":"x","id":1,"method":"m"}"#,
         #"{"type":"reply","channel":1,"id":1}"#, #"{"type":"request","channel":1,"id":[],"method":"m"}"#, #"{}"#,
+        #"{"type":"usage","records":[1]}"#,
+        #"{"type":"usage","records":[{"workspace":"w","server":"s","tool":"t","caller":"c","minute":1,"calls":1,"errors":2,"latency":[],"last_used_at":1}]}"#,
+        #"{"type":"usage","records":[{"workspace":"w","server":"s","tool":"t","caller":"c","minute":1,"calls":1,"errors":0,"latency":[[999,1]],"last_used_at":1}]}"#,
     ])
     func wrongShapesAreProtocolErrors(_ text: String) throws {
         let object = try #require(try JSONParser.parse(text).objectValue)

@@ -225,6 +225,10 @@ public actor CredentialBroker {
                     ref: ref, channel: nil, code: .refused, message: "the token is unknown, expired or revoked")
             }
             return .authenticated(ref: ref, authenticated)
+        case .usage(let records):
+            // Counts from the gateway, batched by it: one transaction per report, off the request path.
+            await vault.recordUsage(records)
+            return nil
         case .revokeLease(let ref, let id):
             guard let lease = leases.leases[id] else {
                 return .failure(

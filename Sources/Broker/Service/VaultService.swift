@@ -1,3 +1,4 @@
+import Analytics
 import BrokerProtocol
 import MCPWire
 import Vault
@@ -34,6 +35,11 @@ actor VaultService {
     func fingerprint(server: String, workspace: String) throws(VaultError) -> String {
         try withVault { vault throws(VaultError) in try vault.injectionFingerprint(server: server, workspace: workspace)
         }
+    }
+
+    /// Adds the gateway's tool-call counts to the analytics; best effort like `record`, for the same reason.
+    func recordUsage(_ records: [UsageRecord]) {
+        _ = try? withVault { vault throws(VaultError) in try vault.recordUsage(records) }
     }
 
     func record(_ event: String, workspace: String?, target: String?, detail: String?) {

@@ -7,6 +7,8 @@ import Policy
 struct Access: Sendable {
     let workspace: ConfigSnapshot.Workspace
     let policy: AccessPolicy
+    /// Who calls, as analytics name it: `workspace:NAME` or `client:NAME` (the token's name, never the token).
+    let caller: String
     /// The FeatureSets that apply, by name (nil: granted, but since deleted).
     private let sets: [(name: String, set: ConfigSnapshot.FeatureSet?)]
 
@@ -35,6 +37,7 @@ struct Access: Sendable {
         }
         sets = setNames.map { name in (name, workspace.featureSets.first { $0.name == name }) }
         self.workspace = workspace
+        caller = "\(token.kind):\(token.name)"
         // A FeatureSet deleted after it was granted allows nothing, rather than falling back to `all`.
         policy = AccessPolicy(
             sets.isEmpty

@@ -60,6 +60,9 @@ public final class BrokerLink: Sendable {
         }
     }
 
+    /// Whether the connection is still up (a message sent now may still be lost if it ends meanwhile).
+    public var isOpen: Bool { waiting.withLock { $0.isOpen } }
+
     /// Sends a message that expects no answer.
     public func send(_ message: BrokerMessage) {
         channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil)

@@ -12,6 +12,7 @@ final class Front: Sendable {
     let sessions: SessionTable
     let pool: ChannelPool
     let logger: Logger
+    let requestLog: RequestLog
 
     init(
         broker: BrokerAccess, authenticator: Authenticator, dispatcher: Dispatcher, subscribers: Subscribers,
@@ -19,6 +20,7 @@ final class Front: Sendable {
     ) {
         (self.broker, self.authenticator, self.dispatcher) = (broker, authenticator, dispatcher)
         (self.subscribers, self.sessions, self.pool, self.logger) = (subscribers, sessions, pool, logger)
+        requestLog = RequestLog(logger: logger)
     }
 
     /// Who is asking, for which workspace, with what access.
@@ -28,8 +30,18 @@ final class Front: Sendable {
         let access: Access
     }
 
-    /// The routes: `/ws/{slug}/{mcp,sse,messages}`, `/active/{mcp,sse,messages}`, `/healthz`.
+    /// Answers one request, and logs it in one line (at `info`).
     func respond(_ request: HTTPRequest) async -> HTTPAnswer {
+        let note = RequestNote()
+        guard requestLog.isEnabled else { return await route(request, note: note) }
+        let started = ContinuousClock.now
+        let answer = await route(request, note: note)
+        requestLog.write(request, answer, note, elapsed: ContinuousClock.now - started)
+        return answer
+    }
+
+    /// The routes: `/ws/{slug}/{mcp,sse,messages}`, `/active/{mcp,sse,messages}`, `/healthz`.
+    private func route(_ request: HTTPRequest, note: RequestNote) async -> HTTPAnswer {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         if parts == ["healthz"] {
             return broker.isReady ? .text(.ok, "ok\n") : .text(.serviceUnavailable, "waiting for the broker\n")
@@ -48,12 +60,13 @@ final class Front: Sendable {
         case .success(let authorized): caller = authorized
         case .failure(let answer): return answer
         }
+        note.caller = caller.access.caller
         switch (endpoint, request.method) {
-        case ("mcp", .POST): return await post(request, caller: caller)
+        case ("mcp", .POST): return await post(request, caller: caller, note: note)
         case ("mcp", .GET): return openStream(request, caller: caller)
         case ("mcp", .DELETE): return deleteSession(request, caller: caller)
         case ("sse", .GET): return openSSE(request, caller: caller)
-        case ("messages", .POST): return await postMessage(request, caller: caller)
+        case ("messages", .POST): return await postMessage(request, caller: caller, note: note)
         case ("mcp", _): return .text(.methodNotAllowed, headers: ["Allow": "GET, POST, DELETE"])
         case ("sse", _): return .text(.methodNotAllowed, headers: ["Allow": "GET"])
         default: return .text(.methodNotAllowed, headers: ["Allow": "POST"])
@@ -113,13 +126,14 @@ final class Front: Sendable {
 
     /// Routes a POST on `/mcp` by era: a request carrying the 2026-07-28 envelope (or header) is served
     /// statelessly; anything else belongs to a 2025-era session.
-    private func post(_ request: HTTPRequest, caller: Caller) async -> HTTPAnswer {
+    private func post(_ request: HTTPRequest, caller: Caller, note: RequestNote) async -> HTTPAnswer {
         let message: JSONRPCMessage
         do {
             message = try JSONRPCMessage.parse(request.body.readableBytesView)
         } catch {
             return .error(.badRequest, id: nil, error.code, error.message)
         }
+        note.describe(message)
         if ModernFront.claimsModern(message, request) {
             return await ModernFront(front: self).handle(message, request, caller: caller)
         }

@@ -185,7 +185,7 @@ extension Front {
     }
 
     /// POST on `/messages?sessionId=…`: accepted at once; the answer goes on the session's `/sse` stream.
-    func postMessage(_ request: HTTPRequest, caller: Caller) async -> HTTPAnswer {
+    func postMessage(_ request: HTTPRequest, caller: Caller, note: RequestNote) async -> HTTPAnswer {
         guard let id = request.query("sessionId") ?? request.query("session_id"),
             let session = session(id, caller: caller)
         else { return .text(.notFound, "Could not find session\n") }
@@ -195,6 +195,7 @@ extension Front {
         } catch {
             return .error(.badRequest, id: nil, error.code, error.message)
         }
+        note.describe(message)
         session.touch()
         let legacy = LegacyFront(front: self)
         switch message {

@@ -5,6 +5,7 @@ import MCPWire
 /// reads routed to the server that owns the name, within the token's FeatureSets.
 struct Dispatcher: Sendable {
     let catalog: Catalog
+    let usage: UsageRecorder
 
     /// The outcome of one request from a client with `access`, whose upstreams are those of broker `session`.
     func handle(
@@ -60,7 +61,15 @@ struct Dispatcher: Sendable {
             return Self.invalid("Unknown \(noun): \(name)")
         }
         object["name"] = .string(original)
-        return await send(method, .object(object), server: server, access, session, onProgress)
+        guard kind == .tools else {
+            return await send(method, .object(object), server: server, access, session, onProgress)
+        }
+        let started = ContinuousClock.now
+        let outcome = await send(method, .object(object), server: server, access, session, onProgress)
+        usage.record(
+            workspace: access.workspace.slug, server: server, tool: original, caller: access.caller,
+            duration: ContinuousClock.now - started, failed: outcome.isFailure, at: WallClock.milliseconds())
+        return outcome
     }
 
     private func forwardResource(
@@ -124,6 +133,16 @@ struct Dispatcher: Sendable {
             return try await catalog.caller.send(method, params: params, to: key, onProgress: onProgress)
         } catch {
             return .error(error.rpcError(server: server))
+        }
+    }
+}
+
+extension Outcome {
+    /// A JSON-RPC error, or a result that says `isError` (a tool's own failure).
+    var isFailure: Bool {
+        switch self {
+        case .error: true
+        case .result(let result): result["isError"]?.boolValue == true
         }
     }
 }

@@ -104,6 +104,26 @@ enum Schema {
                     ) STRICT;
                     """)
         }
+        migrator.registerMigration("v2-usage") { db in
+            // Analytics: counts only, never arguments or results. Not part of the configuration: writing here moves
+            // no generation, and a deleted workspace takes its rows with it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE usage (
+                        workspace_id INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                        server TEXT NOT NULL,
+                        tool TEXT NOT NULL,
+                        caller TEXT NOT NULL,
+                        minute INTEGER NOT NULL,
+                        calls INTEGER NOT NULL CHECK (calls >= 0),
+                        errors INTEGER NOT NULL CHECK (errors >= 0),
+                        latency TEXT NOT NULL,
+                        last_used_at INTEGER NOT NULL,
+                        PRIMARY KEY (workspace_id, server, tool, caller, minute)
+                    ) STRICT;
+                    CREATE INDEX usage_minute ON usage(minute);
+                    """)
+        }
         return migrator
     }
 }
