@@ -125,7 +125,7 @@ let package = Package(
         // The gateway end to end: `serve` and real clients (raw HTTP and the official Python SDKs).
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["sealgate", "sealgate-test-upstream", "MCPWire"],
+            dependencies: ["sealgate", "sealgate-test-upstream", "MCPWire", "Gateway", "Analytics"],
             exclude: []
         ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).

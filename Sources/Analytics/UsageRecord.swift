@@ -31,6 +31,14 @@ public struct UsageRecord: Sendable, Equatable {
         self.lastUsedAt = lastUsedAt
     }
 
+    /// Counts one call, answered (`failed`: with an error) after `duration`, at `milliseconds` since the epoch.
+    public mutating func count(_ duration: Duration, failed: Bool, at milliseconds: Int64) {
+        calls += 1
+        if failed { errors += 1 }
+        latency.record(duration)
+        lastUsedAt = max(lastUsedAt, milliseconds)
+    }
+
     /// Adds `other`'s counts; the two are expected to share their key.
     public mutating func merge(_ other: UsageRecord) {
         calls += other.calls

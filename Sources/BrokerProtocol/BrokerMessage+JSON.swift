@@ -106,13 +106,7 @@ extension BrokerMessage {
         case "revoke_lease": self = .revokeLease(ref: try f.string("ref"), lease: try f.string("lease"))
         case "authenticate": self = .authenticate(ref: try f.string("ref"), token: try f.string("token"))
         case "usage":
-            self = .usage(
-                try f.array("records").map { (value) throws(BrokerProtocolError) -> UsageRecord in
-                    guard let object = value.objectValue else {
-                        throw BrokerProtocolError(.malformedFrame, "records[] must hold objects")
-                    }
-                    return try UsageRecord(object)
-                })
+            self = .usage(try f.objects("records").map { (o) throws(BrokerProtocolError) in try UsageRecord(o) })
         case "authenticated":
             self = .authenticated(ref: try f.string("ref"), try AuthenticatedToken(try f.object("token")))
         case "welcome": self = .welcome(protocolVersion: try f.int("protocol"), broker: try f.string("broker"))
@@ -130,12 +124,7 @@ extension BrokerMessage {
         case "renewed": self = .renewed(ref: try f.string("ref"), lease: try LeaseInfo(try f.object("lease")))
         case "closed": self = .closed(channel: try f.int("channel"), reason: try f.string("reason"))
         case "leases":
-            let list = try f.array("leases").map { (value) throws(BrokerProtocolError) -> LeaseInfo in
-                guard let object = value.objectValue else {
-                    throw BrokerProtocolError(.malformedFrame, "leases[] must hold objects")
-                }
-                return try LeaseInfo(object)
-            }
+            let list = try f.objects("leases").map { (o) throws(BrokerProtocolError) in try LeaseInfo(o) }
             self = .leases(ref: try f.string("ref"), list)
         case "revoked": self = .revoked(ref: try f.string("ref"), lease: try f.string("lease"))
         case "error":
@@ -196,6 +185,15 @@ struct Fields {
             throw BrokerProtocolError(.malformedFrame, "'\(key)' must be an array")
         }
         return value
+    }
+
+    func objects(_ key: String) throws(BrokerProtocolError) -> [JSONObject] {
+        try array(key).map { (value) throws(BrokerProtocolError) -> JSONObject in
+            guard let object = value.objectValue else {
+                throw BrokerProtocolError(.malformedFrame, "\(key)[] must hold objects")
+            }
+            return object
+        }
     }
 
     func strings(_ key: String) throws(BrokerProtocolError) -> [String] {

@@ -27,10 +27,11 @@ public struct FrameDecoder: Sendable {
 
     /// The next complete frame's JSON object, nil when more bytes are needed.
     public mutating func nextFrame() throws(Failure) -> JSONObject? {
-        guard let payload = try nextPayload() else { return nil }
+        defer { compact() }
+        guard let frame = try nextFrameRange() else { return nil }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(payload)
+            value = try JSONParser.parse(buffer[frame])  // parsed in place, before `compact` moves the bytes
         } catch {
             throw .malformedFrame(error.description)
         }
@@ -41,13 +42,17 @@ public struct FrameDecoder: Sendable {
     /// The next complete frame's payload, undecoded; nil when more bytes are needed.
     public mutating func nextPayload() throws(Failure) -> [UInt8]? {
         defer { compact() }
+        return try nextFrameRange().map { Array(buffer[$0]) }
+    }
+
+    /// Where the next complete frame's payload lies in `buffer`, consumed; nil when more bytes are needed.
+    private mutating func nextFrameRange() throws(Failure) -> Range<Int>? {
         guard buffer.count - start >= 4 else { return nil }
         let length = buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
         guard length <= Self.maximumFrameSize else { throw .frameTooLarge(length) }
         guard buffer.count - start - 4 >= length else { return nil }
-        let payload = Array(buffer[(start + 4)..<(start + 4 + length)])
-        start += 4 + length
-        return payload
+        defer { start += 4 + length }
+        return (start + 4)..<(start + 4 + length)
     }
 
     /// Drops consumed bytes once they are a good part of the buffer, to keep appends amortised O(1).

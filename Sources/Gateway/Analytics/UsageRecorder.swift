@@ -12,6 +12,12 @@ final class UsageRecorder: Sendable {
         let tool: String
         let caller: String
         let minute: Int64
+
+        init(_ record: UsageRecord) {
+            (workspace, server, tool, caller, minute) = (
+                record.workspace, record.server, record.tool, record.caller, record.minute
+            )
+        }
     }
 
     /// Past this many distinct keys between flushes (a broker away for long, or callers inventing names), new keys
@@ -30,21 +36,16 @@ final class UsageRecorder: Sendable {
         workspace: String, server: String, tool: String, caller: String, duration: Duration, failed: Bool,
         at milliseconds: Int64
     ) {
-        let key = Key(workspace: workspace, server: server, tool: tool, caller: caller, minute: milliseconds / 60_000)
+        let fresh = UsageRecord(
+            workspace: workspace, server: server, tool: tool, caller: caller, minute: milliseconds / 60_000, calls: 0,
+            errors: 0, latency: LatencyHistogram(), lastUsedAt: milliseconds)
+        let key = Key(fresh)
         state.withLock { state in
-            if state.records[key] == nil {
-                guard state.records.count < Self.maximumKeys else {
-                    state.dropped += 1
-                    return
-                }
-                state.records[key] = UsageRecord(
-                    workspace: workspace, server: server, tool: tool, caller: caller, minute: key.minute, calls: 0,
-                    errors: 0, latency: LatencyHistogram(), lastUsedAt: milliseconds)
+            guard state.records[key] != nil || state.records.count < Self.maximumKeys else {
+                state.dropped += 1
+                return
             }
-            state.records[key]!.calls += 1
-            if failed { state.records[key]!.errors += 1 }
-            state.records[key]!.latency.record(duration)
-            state.records[key]!.lastUsedAt = max(state.records[key]!.lastUsedAt, milliseconds)
+            state.records[key, default: fresh].count(duration, failed: failed, at: milliseconds)
         }
     }
 
@@ -60,9 +61,7 @@ final class UsageRecorder: Sendable {
     func restore(_ records: [UsageRecord]) {
         state.withLock { state in
             for record in records {
-                let key = Key(
-                    workspace: record.workspace, server: record.server, tool: record.tool, caller: record.caller,
-                    minute: record.minute)
+                let key = Key(record)
                 if state.records[key] != nil {
                     state.records[key]!.merge(record)
                 } else if state.records.count < Self.maximumKeys {
