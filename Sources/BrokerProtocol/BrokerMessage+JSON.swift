@@ -49,6 +49,10 @@ extension BrokerMessage {
             o["type"] = "revoke_lease"; o["ref"] = .string(ref); o["lease"] = .string(lease)
         case .usage(let records):
             o["type"] = "usage"; o["records"] = .array(records.map { .object($0.json) })
+        case .stats(let ref):
+            o["type"] = "stats"; o["ref"] = .string(ref)
+        case .statistics(let ref, let statistics):
+            o["type"] = "statistics"; o["ref"] = .string(ref); o["statistics"] = statistics.json
         case .welcome(let version, let broker):
             o["type"] = "welcome"; o["protocol"] = JSONValue(version); o["broker"] = .string(broker)
         case .snapshot(let snapshot):
@@ -107,6 +111,9 @@ extension BrokerMessage {
         case "authenticate": self = .authenticate(ref: try f.string("ref"), token: try f.string("token"))
         case "usage":
             self = .usage(try f.objects("records").map { (o) throws(BrokerProtocolError) in try UsageRecord(o) })
+        case "stats": self = .stats(ref: try f.string("ref"))
+        case "statistics":
+            self = .statistics(ref: try f.string("ref"), try BrokerStatistics(try f.object("statistics")))
         case "authenticated":
             self = .authenticated(ref: try f.string("ref"), try AuthenticatedToken(try f.object("token")))
         case "welcome": self = .welcome(protocolVersion: try f.int("protocol"), broker: try f.string("broker"))

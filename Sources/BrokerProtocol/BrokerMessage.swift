@@ -21,6 +21,8 @@ public enum BrokerMessage: Sendable, Equatable {
     case authenticate(ref: String, token: String)
     /// Tool-call counts the gateway gathered since its last report, for the vault's analytics. No answer.
     case usage([UsageRecord])
+    /// Asks for the broker's counters (upstream starts and failures, leases), for the gateway's `/metrics`.
+    case stats(ref: String)
 
     // Broker to client.
     case welcome(protocolVersion: Int, broker: String)
@@ -34,6 +36,7 @@ public enum BrokerMessage: Sendable, Equatable {
     case leases(ref: String, [LeaseInfo])
     case authenticated(ref: String, AuthenticatedToken)
     case revoked(ref: String, lease: String)
+    case statistics(ref: String, BrokerStatistics)
     /// A refusal or a malformed frame. `ref`/`channel` name what it answers when known.
     case failure(ref: String?, channel: Int?, code: FailureCode, message: String)
 

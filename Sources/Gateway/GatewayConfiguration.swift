@@ -11,6 +11,8 @@ public struct GatewayConfiguration: Sendable {
     public var maintenanceInterval: Duration = .seconds(5)
     /// How often tool-call counts go to the broker for the vault's analytics.
     public var usageFlushInterval: Duration = .seconds(1)
+    /// A bearer token that lets peers other than loopback read `/metrics` (loopback peers need none).
+    public var metricsToken: String?
 
     public init(brokerSocket: String) {
         self.brokerSocket = brokerSocket

@@ -22,11 +22,12 @@ public struct GatewayService: Sendable {
         let subscribers = Subscribers()
         let sessions = SessionTable()
         let usage = UsageRecorder()
+        let metrics = GatewayMetrics()
         let front = Front(
             broker: broker, authenticator: Authenticator(broker: broker),
-            dispatcher: Dispatcher(catalog: Catalog(caller: caller), usage: usage), subscribers: subscribers,
-            sessions: sessions,
-            pool: pool, logger: logger)
+            dispatcher: Dispatcher(catalog: Catalog(caller: caller), usage: usage, metrics: metrics),
+            subscribers: subscribers, sessions: sessions, pool: pool, metrics: metrics,
+            metricsToken: configuration.metricsToken, logger: logger)
         let events = BrokerEvents(
             broker: broker, pool: pool, progress: progress, subscribers: subscribers, front: front, logger: logger)
         let server = HTTPServer(

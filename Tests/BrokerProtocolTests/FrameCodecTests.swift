@@ -26,6 +26,12 @@ struct FrameCodecTests {
             AuthenticatedToken(
                 kind: "client", name: "cursor", workspace: nil, featureSets: [], grants: ["eng": ["all"]], expiresAt: 9)
         ),
+        .stats(ref: "m1"),
+        .statistics(
+            ref: "m1",
+            BrokerStatistics(
+                upstreams: [.init(workspace: "eng", server: "gh", starts: 3, restarts: 2, failures: 1)],
+                leases: [.init(workspace: "eng", active: 1, granted: 4, expired: 2, revoked: 1)])),
         .welcome(protocolVersion: 1, broker: "sealgate-broker"),
         .snapshot(
             ConfigSnapshot(
@@ -100,6 +106,8 @@ struct FrameCodecTests {
         #"{"type":"request","channel":"x","id":1,"method":"m"}"#,
         #"{"type":"reply","channel":1,"id":1}"#, #"{"type":"request","channel":1,"id":[],"method":"m"}"#, #"{}"#,
         #"{"type":"usage","records":[1]}"#,
+        #"{"type":"statistics","ref":"m","statistics":{"upstreams":[],"leases":[{"workspace":"w","active":-1,"granted":0,"expired":0,"revoked":0}]}}"#,
+        #"{"type":"statistics","ref":"m","statistics":{"upstreams":[{"workspace":"w"}],"leases":[]}}"#,
         #"{"type":"usage","records":[{"workspace":"w","server":"s","tool":"t","caller":"c","minute":1,"calls":1,"errors":2,"latency":[],"last_used_at":1}]}"#,
         #"{"type":"usage","records":[{"workspace":"w","server":"s","tool":"t","caller":"c","minute":1,"calls":1,"errors":0,"latency":[[999,1]],"last_used_at":1}]}"#,
     ])

@@ -40,6 +40,7 @@ public actor CredentialBroker {
     private let httpClient: HTTPClient
     private var channels: [Int: Channel] = [:]
     private var leases = LeaseTable()
+    private let counters = BrokerCounters()
     private var subscribers: [Int: MessageSink] = [:]
     private var connections: [Int: Connection] = [:]
     private var snapshot: ConfigSnapshot?
@@ -155,6 +156,8 @@ public actor CredentialBroker {
             }
         case .listLeases(let ref):
             sink.send(.leases(ref: ref, leases.all))
+        case .stats(let ref):
+            sink.send(.statistics(ref: ref, counters.statistics(activeLeases: leases.all)))
         default:
             connections[connection]?.queue.yield(message)
         }
@@ -235,6 +238,7 @@ public actor CredentialBroker {
                     ref: ref, channel: nil, code: .notFound, message: "no lease \(id); see `sealgate leases list`")
             }
             await vault.record("lease.revoke", workspace: lease.info.workspace, target: lease.info.server, detail: id)
+            counters.count(.revoked, workspace: lease.info.workspace)
             await close(channel: lease.channel, reason: "lease revoked", notify: true)
             return .revoked(ref: ref, lease: id)
         case .request(let channel, _, _, _):
@@ -307,6 +311,7 @@ public actor CredentialBroker {
         let lease = leases.grant(
             channel: channel, workspace: workspace, server: server, session: session, now: LeaseTable.now(),
             ttl: configuration.leaseTTL)
+        counters.count(.granted, workspace: workspace)
         await vault.record(
             "lease.grant", workspace: workspace, target: server, detail: "\(lease.id) session \(session)")
         // Queue `opened` before the upstream may send anything on the channel: the client learns the channel
@@ -321,12 +326,11 @@ public actor CredentialBroker {
         case .stdio:
             StdioUpstream(
                 key: key, loop: loop, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
-                logger: logger)
+                logger: logger, counters: counters)
         case .http:
             HTTPUpstream(
                 key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
-                logger: logger,
-                client: httpClient)
+                logger: logger, client: httpClient, counters: counters)
         }
     }
 
@@ -347,6 +351,7 @@ public actor CredentialBroker {
         for lease in leases.expire(now: LeaseTable.now()) {
             await vault.record(
                 "lease.expire", workspace: lease.info.workspace, target: lease.info.server, detail: lease.info.id)
+            counters.count(.expired, workspace: lease.info.workspace)
             await close(channel: lease.channel, reason: "lease expired", notify: true)
         }
         for upstream in upstreams.values {

@@ -24,6 +24,7 @@ actor HTTPUpstream: Upstream {
     private let eras: EraCache
     private let logger: Logger
     private let client: HTTPClient
+    private let counters: BrokerCounters
     private let clock = ContinuousClock()
 
     private var plan: HTTPPlan?
@@ -45,15 +46,17 @@ actor HTTPUpstream: Upstream {
     private var retiredMaskers: [Int] = []
     /// Requests the upstream made of its client, by the id the client will answer.
     private var upstreamRequests: [RequestID: Int] = [:]
+    /// Whether a session was ever established (the next one is a restart).
+    private var hasStarted = false
 
     nonisolated var processID: Int32? { nil }
 
     init(
         key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
-        eras: EraCache, logger: Logger, client: HTTPClient
+        eras: EraCache, logger: Logger, client: HTTPClient, counters: BrokerCounters
     ) {
         (self.key, self.vault, self.supervisor, self.configuration) = (key, vault, supervisor, configuration)
-        (self.eras, self.logger, self.client) = (eras, logger, client)
+        (self.eras, self.logger, self.client, self.counters) = (eras, logger, client, counters)
         lastActivity = ContinuousClock.now
     }
 
@@ -78,6 +81,7 @@ actor HTTPUpstream: Upstream {
         do {
             result = .success(try await start())
         } catch {
+            counters.count(.failed, key)
             result = .failure(error)
         }
         let waiters = starting ?? []
@@ -133,6 +137,8 @@ actor HTTPUpstream: Upstream {
     }
 
     private func started(_ session: Session, info upstreamInfo: UpstreamInfo) -> UpstreamInfo {
+        counters.count(.started(restart: hasStarted), key)
+        hasStarted = true
         self.session = session
         info = upstreamInfo
         openNotificationStream()

@@ -70,13 +70,15 @@ actor StdioUpstream {
     private var crashesInARow = 0
     private var lastActivity: ContinuousClock.Instant
     private var restartRequested = false
+    private let counters: BrokerCounters
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
 
     init(
         key: UpstreamKey, loop: any EventLoop, vault: VaultService, supervisor: TaskSupervisor,
-        configuration: BrokerConfiguration, eras: EraCache, logger: Logger
+        configuration: BrokerConfiguration, eras: EraCache, logger: Logger, counters: BrokerCounters
     ) {
+        self.counters = counters
         self.key = key
         self.loop = loop
         self.vault = vault
@@ -187,6 +189,7 @@ actor StdioUpstream {
             current.info = info
             state = .ready(current)
             crashesInARow = 0
+            counters.count(.started(restart: generation > 1), key)
             if settledEra == .modern { openListen(generation: generation) }
             return try finishStart(.success(info))
         } catch {
@@ -196,7 +199,10 @@ actor StdioUpstream {
     }
 
     private func finishStart(_ result: Result<UpstreamInfo, BrokerError>) throws(BrokerError) -> UpstreamInfo {
-        if case .failure = result, case .starting = state { state = .crashed(at: clock.now) }
+        if case .failure = result {
+            counters.count(.failed, key)
+            if case .starting = state { state = .crashed(at: clock.now) }
+        }
         let waiters = startWaiters
         startWaiters = []
         for waiter in waiters { waiter.resume(returning: result) }
@@ -533,6 +539,7 @@ actor StdioUpstream {
             logger.info("upstream stopped", metadata: ["upstream": "\(key)", "how": "\(how)"])
         } else {
             crashesInARow += 1
+            counters.count(.failed, key)
             state = .crashed(at: clock.now)
             logger.error("upstream exited unexpectedly", metadata: ["upstream": "\(key)", "how": "\(how)"])
         }

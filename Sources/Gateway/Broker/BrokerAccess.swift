@@ -46,6 +46,16 @@ final class BrokerAccess: Sendable {
         }
     }
 
+    /// The broker's counters for `/metrics`; nil while it is not connected.
+    func statistics() async -> BrokerStatistics? {
+        guard let link = try? link() else { return nil }
+        let ref = "m\(link.nextNumber())"
+        guard case .statistics(_, let statistics)? = try? await link.call(ref: ref, .stats(ref: ref)) else {
+            return nil
+        }
+        return statistics
+    }
+
     /// Asks the broker who `token` belongs to; nil for any refusal or failure.
     func authenticate(_ token: String) async -> AuthenticatedToken? {
         guard let link = try? link() else { return nil }  // no broker: no token is valid

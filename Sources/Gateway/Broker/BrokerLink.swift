@@ -108,7 +108,7 @@ public final class BrokerLink: Sendable {
             guard case .number(let lexeme) = id, let number = Int(lexeme) else { return }
             waiting.withLock { $0.byRequest.removeValue(forKey: number) }?.resume(returning: outcome)
         case .opened(let ref, _, _, _), .renewed(let ref, _), .authenticated(let ref, _), .leases(let ref, _),
-            .revoked(let ref, _):
+            .revoked(let ref, _), .statistics(let ref, _):
             waiting.withLock { $0.byRef.removeValue(forKey: ref) }?.resume(returning: message)
         case .failure(let ref?, _, _, _):
             waiting.withLock { $0.byRef.removeValue(forKey: ref) }?.resume(returning: message)

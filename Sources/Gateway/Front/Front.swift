@@ -13,13 +13,17 @@ final class Front: Sendable {
     let pool: ChannelPool
     let logger: Logger
     let requestLog: RequestLog
+    let metrics: GatewayMetrics
+    /// Lets peers other than loopback read `/metrics` when they present it; nil: loopback peers only.
+    let metricsToken: String?
 
     init(
         broker: BrokerAccess, authenticator: Authenticator, dispatcher: Dispatcher, subscribers: Subscribers,
-        sessions: SessionTable, pool: ChannelPool, logger: Logger
+        sessions: SessionTable, pool: ChannelPool, metrics: GatewayMetrics, metricsToken: String?, logger: Logger
     ) {
         (self.broker, self.authenticator, self.dispatcher) = (broker, authenticator, dispatcher)
         (self.subscribers, self.sessions, self.pool, self.logger) = (subscribers, sessions, pool, logger)
+        (self.metrics, self.metricsToken) = (metrics, metricsToken)
         requestLog = RequestLog(logger: logger)
     }
 
@@ -30,22 +34,28 @@ final class Front: Sendable {
         let access: Access
     }
 
-    /// Answers one request, and logs it in one line (at `info`).
+    /// Answers one request, counts it, and logs it in one line (at `info`).
     func respond(_ request: HTTPRequest) async -> HTTPAnswer {
         let note = RequestNote()
-        guard requestLog.isEnabled else { return await route(request, note: note) }
+        guard requestLog.isEnabled else {
+            let answer = await route(request, note: note)
+            metrics.httpRequest(status: answer.statusCode)
+            return answer
+        }
         let started = ContinuousClock.now
         let answer = await route(request, note: note)
+        metrics.httpRequest(status: answer.statusCode)
         requestLog.write(request, answer, note, elapsed: ContinuousClock.now - started)
         return answer
     }
 
-    /// The routes: `/ws/{slug}/{mcp,sse,messages}`, `/active/{mcp,sse,messages}`, `/healthz`.
+    /// The routes: `/ws/{slug}/{mcp,sse,messages}`, `/active/{mcp,sse,messages}`, `/healthz`, `/metrics`.
     private func route(_ request: HTTPRequest, note: RequestNote) async -> HTTPAnswer {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         if parts == ["healthz"] {
             return broker.isReady ? .text(.ok, "ok\n") : .text(.serviceUnavailable, "waiting for the broker\n")
         }
+        if parts == ["metrics"] { return await serveMetrics(request) }
         let target: Target
         let endpoint: Substring
         switch parts.count {
@@ -80,9 +90,13 @@ final class Front: Sendable {
 
     /// A valid token that reaches the target's workspace, or the one 401 (or 429 while a peer is limited).
     private func authorize(_ request: HTTPRequest, target: Target) async -> Authorization {
-        guard let token = request.bearerToken else { return .failure(.unauthorized) }
+        guard let token = request.bearerToken else {
+            metrics.authFailure(.missing)
+            return .failure(.unauthorized)
+        }
         switch await authenticator.check(token, peer: request.peer) {
         case .limited:
+            metrics.authFailure(.limited)
             return .failure(
                 .text(.tooManyRequests, "too many failed attempts; retry later\n", headers: ["Retry-After": "1"]))
         case .unavailable:
@@ -91,13 +105,17 @@ final class Front: Sendable {
                     .serviceUnavailable, "the gateway is reconnecting to its broker; retry shortly\n",
                     headers: ["Retry-After": "1"]))
         case .invalid:
+            metrics.authFailure(.invalid)
             logger.info("refused a token", metadata: ["peer": "\(request.peer)"])
             return .failure(.unauthorized)
         case .valid(let authenticated):
             let current = broker.currentSnapshot()  // read after the check, which may have waited for the broker
             guard let slug = target.slug(in: current),
                 let access = Access(token: authenticated, workspace: slug, snapshot: current)
-            else { return .failure(.unauthorized) }
+            else {
+                metrics.authFailure(.notGranted)
+                return .failure(.unauthorized)
+            }
             return .success(Caller(token: authenticated, target: target, access: access))
         }
     }

@@ -16,7 +16,7 @@ struct LegacyFront {
                 data: .object(["supported": .array((Eras.legacy + [Eras.modern]).map(JSONValue.string))]))
         }
         if case .request(let id, "initialize", let params) = message {
-            let session = front.startSession(caller: caller)
+            let session = front.startSession(caller: caller, era: .streamable)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             return .message(.ok, .result(id: id, result: result), headers: ["Mcp-Session-Id": session.id])
         }
@@ -103,12 +103,12 @@ struct LegacyFront {
 
 extension Front {
     /// Creates a 2025-era session for `caller` and subscribes it to changes.
-    func startSession(caller: Caller) -> LegacySession {
+    func startSession(caller: Caller, era: SessionEra) -> LegacySession {
         let session = LegacySession(target: caller.target, token: caller.token)
         sessions.add(session)
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
-                target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint,
+                era: era, target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint,
                 kinds: Set(ListKind.allCases),
                 notify: { changed in
                     for method in Eras.changeNotifications(changed) {
@@ -176,7 +176,7 @@ extension Front {
     /// GET on `/sse` (HTTP+SSE, 2024-11-05): a new session whose stream carries every answer; the first event
     /// names the URL to POST messages to.
     func openSSE(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
-        let session = startSession(caller: caller)
+        let session = startSession(caller: caller, era: .sse)
         let stream = EventStream()
         session.attach(stream)
         stream.send(event: "endpoint", data: caller.target.pathPrefix + "/messages?sessionId=" + session.id)

@@ -126,7 +126,8 @@ struct ModernFront {
         let subscribers = front.subscribers
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
-                target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint, kinds: kinds,
+                era: .modern, target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint,
+                kinds: kinds,
                 notify: { changed in
                     for method in Eras.changeNotifications(changed) {
                         stream.send(.notification(method: method, params: .object(["_meta": tag])))

@@ -47,7 +47,7 @@ struct RequestLog: Sendable {
     func write(_ request: HTTPRequest, _ answer: HTTPAnswer, _ note: RequestNote, elapsed: Duration) {
         let status: String
         switch answer {
-        case .full(let code, _, _): status = "\(code.code)"
+        case .full: status = "\(answer.statusCode)"
         case .stream: status = "200 stream"
         }
         var metadata: Logger.Metadata = [

@@ -7,6 +7,14 @@ public enum HTTPAnswer: Sendable {
     case full(HTTPResponseStatus, HTTPHeaders, [UInt8])
     case stream(HTTPHeaders, EventStream)
 
+    /// The status sent (a stream opens with 200).
+    var statusCode: Int {
+        switch self {
+        case .full(let status, _, _): Int(status.code)
+        case .stream: 200
+        }
+    }
+
     /// A JSON body.
     static func json(_ status: HTTPResponseStatus, _ body: JSONValue, headers: HTTPHeaders = [:]) -> HTTPAnswer {
         var headers = headers

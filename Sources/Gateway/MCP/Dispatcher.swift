@@ -6,6 +6,7 @@ import MCPWire
 struct Dispatcher: Sendable {
     let catalog: Catalog
     let usage: UsageRecorder
+    let metrics: GatewayMetrics
 
     /// The outcome of one request from a client with `access`, whose upstreams are those of broker `session`.
     func handle(
@@ -66,9 +67,13 @@ struct Dispatcher: Sendable {
         }
         let started = ContinuousClock.now
         let outcome = await send(method, .object(object), server: server, access, session, onProgress)
+        let duration = ContinuousClock.now - started
         usage.record(
             workspace: access.workspace.slug, server: server, tool: original, caller: access.caller,
-            duration: ContinuousClock.now - started, failed: outcome.isFailure, at: WallClock.milliseconds())
+            duration: duration, failed: outcome.isFailure, at: WallClock.milliseconds())
+        metrics.toolCall(
+            workspace: access.workspace.slug, server: server, tool: original, duration: duration,
+            failed: outcome.isFailure)
         return outcome
     }
 

@@ -8,6 +8,8 @@ import Synchronization
 final class Subscribers: Sendable {
     /// One listener.
     struct Subscriber: Sendable {
+        /// The transport it listens on, for `/metrics`.
+        let era: SessionEra
         let target: Target
         let token: AuthenticatedToken
         /// What the subscriber saw when last told (`Access.fingerprint`), nil before the first look.
@@ -32,6 +34,11 @@ final class Subscribers: Sendable {
 
     func remove(_ id: Int) {
         _ = subscribers.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// How many listen now, per era: every 2025-era session, and every 2026-07-28 `subscriptions/listen` stream.
+    func countByEra() -> [SessionEra: Int] {
+        subscribers.withLock { all in all.values.reduce(into: [:]) { $0[$1.era, default: 0] += 1 } }
     }
 
     /// A new snapshot: ends subscribers whose token lost its access, tells the others whose view changed.

@@ -19,6 +19,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var configuration = GatewayConfiguration(brokerSocket: brokerSocket)
         configuration.host = listen.host
         configuration.port = listen.port
+        configuration.metricsToken = ProcessInfo.processInfo.environment["SEALGATE_METRICS_TOKEN"]
         let logger = Logging.logger(label: "sealgate.gateway", level: logLevel)
         let service = GatewayService(configuration: configuration, logger: logger)
         let signals = SignalWatcher([SIGINT, SIGTERM])

@@ -10,7 +10,9 @@ struct GatewayChild: Sendable {
     /// Wait before starting a gateway that died again; short, so clients barely notice.
     static let restartDelay: Duration = .milliseconds(100)
     /// The only variables the gateway inherits: never a passphrase or anything else of `serve`'s environment.
-    static let inherited = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME"]
+    static let inherited = [
+        "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "SEALGATE_METRICS_TOKEN",
+    ]
 
     let socketPath: String
     let listen: ListenAddress

@@ -1,0 +1,93 @@
+import MCPWire
+
+/// What the broker has counted since it started, for the gateway's `/metrics`: how upstreams fared and how many
+/// leases it granted. Names and counts only.
+public struct BrokerStatistics: Sendable, Equatable {
+    /// Counters of one (workspace, server): every upstream process or HTTP session made for it, shared or not.
+    public struct Upstream: Sendable, Equatable {
+        public let workspace: String
+        public let server: String
+        /// Processes spawned or HTTP sessions established.
+        public var starts = 0
+        /// Starts of an upstream that had run before (after a crash, a drain for new secrets, or an idle stop).
+        public var restarts = 0
+        /// Starts that failed, and processes that exited without being asked to.
+        public var failures = 0
+
+        public init(workspace: String, server: String, starts: Int = 0, restarts: Int = 0, failures: Int = 0) {
+            (self.workspace, self.server) = (workspace, server)
+            (self.starts, self.restarts, self.failures) = (starts, restarts, failures)
+        }
+    }
+
+    /// Lease counters of one workspace.
+    public struct Leases: Sendable, Equatable {
+        public let workspace: String
+        /// Leases alive now.
+        public var active = 0
+        public var granted = 0
+        public var expired = 0
+        public var revoked = 0
+
+        public init(workspace: String, active: Int = 0, granted: Int = 0, expired: Int = 0, revoked: Int = 0) {
+            self.workspace = workspace
+            (self.active, self.granted, self.expired, self.revoked) = (active, granted, expired, revoked)
+        }
+    }
+
+    public var upstreams: [Upstream]
+    public var leases: [Leases]
+
+    public init(upstreams: [Upstream], leases: [Leases]) {
+        (self.upstreams, self.leases) = (upstreams, leases)
+    }
+}
+
+extension BrokerStatistics {
+    var json: JSONValue {
+        .object([
+            "upstreams": .array(
+                upstreams.map {
+                    .object([
+                        "workspace": .string($0.workspace), "server": .string($0.server),
+                        "starts": JSONValue($0.starts),
+                        "restarts": JSONValue($0.restarts), "failures": JSONValue($0.failures),
+                    ])
+                }),
+            "leases": .array(
+                leases.map {
+                    .object([
+                        "workspace": .string($0.workspace), "active": JSONValue($0.active),
+                        "granted": JSONValue($0.granted), "expired": JSONValue($0.expired),
+                        "revoked": JSONValue($0.revoked),
+                    ])
+                }),
+        ])
+    }
+
+    init(_ o: JSONObject) throws(BrokerProtocolError) {
+        let f = Fields(o)
+        let upstreams = try f.objects("upstreams").map { (o) throws(BrokerProtocolError) -> Upstream in
+            let f = Fields(o)
+            return Upstream(
+                workspace: try f.string("workspace"), server: try f.string("server"), starts: try f.count("starts"),
+                restarts: try f.count("restarts"), failures: try f.count("failures"))
+        }
+        let leases = try f.objects("leases").map { (o) throws(BrokerProtocolError) -> Leases in
+            let f = Fields(o)
+            return Leases(
+                workspace: try f.string("workspace"), active: try f.count("active"), granted: try f.count("granted"),
+                expired: try f.count("expired"), revoked: try f.count("revoked"))
+        }
+        self.init(upstreams: upstreams, leases: leases)
+    }
+}
+
+extension Fields {
+    /// A non-negative integer.
+    func count(_ key: String) throws(BrokerProtocolError) -> Int {
+        let value = try int(key)
+        guard value >= 0 else { throw BrokerProtocolError(.malformedFrame, "'\(key)' must not be negative") }
+        return value
+    }
+}
