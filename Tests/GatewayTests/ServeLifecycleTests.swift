@@ -18,7 +18,7 @@ import Testing
             (try? HTTP.request(port: harness.port, "GET", "/healthz", timeout: 1))?.status == 200
                 && (try? harness.gatewayPID()) != gateway
         }
-        #expect(Date().timeIntervalSince(killedAt) < 2)
+        #expect(Date().timeIntervalSince(killedAt) < 1)
         let again = try HTTP.modern(
             port: harness.port, harness.path(), token: token, id: 2, method: "tools/call",
             params: #""name":"up__echo","arguments":{"text":"back"}"#, name: "up__echo")
