@@ -3,7 +3,7 @@ import Foundation
 /// The tools, each built to exercise one gateway behaviour: forwarding (`echo`), secret
 /// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
-/// (`emit_list_changed`) and progress forwarding (`progress`). Over HTTP, two more read the
+/// (`emit_list_changed`), progress forwarding (`progress`) and bounded memory under floods (`flood`). Over HTTP, two more read the
 /// carrying request's headers (see HeaderTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
@@ -29,6 +29,19 @@ enum Tools {
         tool("emit_list_changed", "Sends notifications/tools/list_changed before answering."),
         tool("pid", "The server's process id."),
         tool("progress", "Sends two progress notifications when given a progressToken."),
+        [
+            "name": "flood",
+            "description":
+                "Writes mb MiB as fast as it can: kind notifications (notifications/message), stderr (lines) or line (stdout without a newline, never answering).",
+            "inputSchema": [
+                "type": "object",
+                "properties": [
+                    "kind": ["type": "string", "enum": ["notifications", "stderr", "line"]],
+                    "mb": ["type": "integer", "minimum": 1],
+                ],
+                "required": ["kind", "mb"],
+            ],
+        ],
     ])
 
     static func tool(_ name: String, _ description: String, stringArgument: String? = nil) -> JSON {
@@ -110,6 +123,14 @@ enum Tools {
 
         case "pid":
             reply.toolText(String(getpid()))
+
+        case "flood":
+            guard let kind = stringArgument("kind") else { return }
+            guard let mebibytes = arguments["mb"]?.intValue, mebibytes >= 1, mebibytes <= 4096 else {
+                reply.toolText("flood needs an integer mb from 1 to 4096", isError: true)
+                return
+            }
+            Flood.run(kind, mebibytes: Int(mebibytes), reply: reply)
 
         case "progress":
             if let token = meta["progressToken"] {

@@ -100,10 +100,12 @@ public actor CredentialBroker {
     /// Registers a socket connection whose messages go out through `send`; returns its id. Messages that need no
     /// more than the event loop are handled as they arrive (`receive`); the rest are queued and handled in order
     /// by a task of the connection, which ends, closing the connection's channels, once `connectionEnded` is called.
-    func connect(send: @escaping @Sendable (BrokerMessage) -> Void) -> Int {
+    func connect(
+        isCongested: @escaping @Sendable () -> Bool = { false }, send: @escaping @Sendable (BrokerMessage) -> Void
+    ) -> Int {
         nextConnection += 1
         let id = nextConnection
-        let sink = MessageSink(connection: id, send: send)
+        let sink = MessageSink(connection: id, send: send, isCongested: isCongested)
         let (messages, queue) = AsyncStream<BrokerMessage>.makeStream()
         connections[id] = Connection(sink: sink, queue: queue)
         supervisor.spawn { [self] in

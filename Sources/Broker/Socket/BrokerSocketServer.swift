@@ -33,6 +33,8 @@ public struct BrokerSocketServer: Sendable {
         do {
             server = try await ServerBootstrap(group: broker.loop)
                 .serverChannelOption(.backlog, value: 256)
+                // Past 4 MiB unread by the client, upstream notifications for it are dropped (see MessageSink).
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
                 .childChannelInitializer { [broker, logger] channel in
                     open.add(channel)
                     return Self.credentials(of: channel).flatMapThrowing { credentials in
@@ -105,7 +107,9 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
         connection = broker.assumeIsolated { broker in
-            broker.connect { message in channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil) }
+            broker.connect(isCongested: { !channel.isWritable }) { message in
+                channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil)
+            }
         }
         context.fireChannelActive()
     }

@@ -480,9 +480,10 @@ actor HTTPUpstream: Upstream {
     private func deliver(_ message: JSONRPCMessage, to channel: Int?) {
         if case .request(let id, let method, let params) = message {
             let target = channel ?? inFlight.keys.min().flatMap { inFlight[$0]?.channel } ?? channels.keys.min()
-            if let target, let sink = channels[target] {
+            if let target, let sink = channels[target],
+                sink.sendUnasked(.upstreamRequest(channel: target, id: id, method: method, params: params))
+            {
                 upstreamRequests[id] = target
-                sink.send(.upstreamRequest(channel: target, id: id, method: method, params: params))
             }
             return
         }
@@ -490,10 +491,12 @@ actor HTTPUpstream: Upstream {
         guard method != "notifications/subscriptions/acknowledged" else { return }
         let neutral = EraAdapter.neutralNotificationParams(params)
         if method == "notifications/progress", let channel {
-            channels[channel]?.send(.notification(channel: channel, method: method, params: neutral))
+            channels[channel]?.sendUnasked(.notification(channel: channel, method: method, params: neutral))
             return
         }
-        for (channel, sink) in channels { sink.send(.notification(channel: channel, method: method, params: neutral)) }
+        for (channel, sink) in channels {
+            sink.sendUnasked(.notification(channel: channel, method: method, params: neutral))
+        }
     }
 
     /// `Mcp-Name` must be visible ASCII; anything else goes base64-encoded in the spec's sentinel form.

@@ -468,7 +468,7 @@ actor StdioUpstream {
                 let target = progressTokens[token], var object = params?.objectValue
             {
                 object["progressToken"] = target.token
-                channels[target.channel]?.send(
+                channels[target.channel]?.sendUnasked(
                     .notification(channel: target.channel, method: method, params: .object(object)))
                 return
             }
@@ -478,7 +478,7 @@ actor StdioUpstream {
             else { return }
             let neutral = EraAdapter.neutralNotificationParams(params)
             for (channel, sink) in channels {
-                sink.send(.notification(channel: channel, method: method, params: neutral))
+                sink.sendUnasked(.notification(channel: channel, method: method, params: neutral))
             }
         case .request(let id, let method, let params):
             if method == "ping" {
@@ -490,12 +490,13 @@ actor StdioUpstream {
             let channel =
                 pending.sorted { $0.key < $1.key }.first { $0.value.channel != nil }?.value.channel
                 ?? channels.keys.min()
-            guard let channel, let sink = channels[channel] else {
+            guard let channel, let sink = channels[channel],
+                sink.sendUnasked(.upstreamRequest(channel: channel, id: id, method: method, params: params))
+            else {
                 write(.error(id: id, JSONRPCError(code: JSONRPCError.methodNotFound, message: "no client to ask")))
                 return
             }
             upstreamRequests[id] = channel
-            sink.send(.upstreamRequest(channel: channel, id: id, method: method, params: params))
         }
     }
 

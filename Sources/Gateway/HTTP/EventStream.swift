@@ -3,13 +3,17 @@ import Synchronization
 
 /// A server-sent event stream being written to one HTTP response: JSON-RPC messages and keep-alive comments.
 ///
-/// Bounded: a client that stops reading loses its stream (it is ended), not the gateway's memory.
+/// Bounded in events and bytes: a client that stops reading loses its stream (it is ended), not the gateway's
+/// memory.
 public final class EventStream: Sendable {
     /// Events held for a slow reader before the stream is ended.
     static let bufferLimit = 4096
+    /// Bytes held for a slow reader before the stream is ended (one event of any size is always let through).
+    static let byteLimit = 8 << 20
 
     private struct State {
         var queued = 0
+        var queuedBytes = 0
         var ended = false
         var onEnd: [@Sendable () -> Void] = []
     }
@@ -49,9 +53,12 @@ public final class EventStream: Sendable {
         push(": ping\n\n")
     }
 
-    /// The writer took one event off the queue.
-    func didWrite() {
-        state.withLock { $0.queued -= 1 }
+    /// The writer took `event` off the queue.
+    func didWrite(_ event: String) {
+        state.withLock {
+            $0.queued -= 1
+            $0.queuedBytes -= event.utf8.count
+        }
     }
 
     /// Ends the stream after what is queued.
@@ -72,7 +79,8 @@ public final class EventStream: Sendable {
     private func push(_ text: String) -> Bool {
         let overflow = state.withLock { state -> Bool in
             state.queued += 1
-            return state.queued > Self.bufferLimit
+            state.queuedBytes += text.utf8.count
+            return state.queued > Self.bufferLimit || (state.queued > 1 && state.queuedBytes > Self.byteLimit)
         }
         if overflow {
             finish()

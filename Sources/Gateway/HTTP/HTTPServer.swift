@@ -163,7 +163,7 @@ private struct Connection: Sendable {
             }
             defer { keepAlive.cancel() }
             for await event in stream.events {
-                stream.didWrite()
+                stream.didWrite(event)
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event))))
             }
             try await outbound.write(.end(nil))
