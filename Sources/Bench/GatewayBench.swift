@@ -58,6 +58,8 @@ struct GatewayBench {
             sealgateRates[clients] = try throughput(clients: clients, port: port, call: sealgateCall)
         }
         let (coldList, warmList) = try toolsList(port: port, token: wideToken)
+        let gateway = try gatewayPID(socket: home.path + "/broker.sock")
+        let perSession = try memoryPerSession(port: port, token: benchToken, gateway: gateway)
 
         print("Gateway: tools/call echo against sealgate-test-upstream (stdio), \(iterations) calls per latency row")
         print("| path                                       | p50 µs   | p90 µs   | p99 µs   | calls/s    |")
@@ -88,9 +90,11 @@ struct GatewayBench {
                     "tools/list over 50 installed servers: cold %.1f ms (starts 50 upstreams), warm p50 %.2f ms (goal: <= 5 ms)",
                 coldList * 1e3, warmList * 1e3))
         print(String(format: "serve cold start to ready (gateway answering /healthz): %.0f ms", coldStart * 1e3))
-        if let rss = residentKilobytes(of: try gatewayPID(socket: home.path + "/broker.sock")) {
-            print("gateway resident memory after the run: \(rss) KiB")
-        }
+        print(
+            String(
+                format: "gateway memory per 2025-era session with its GET stream open (%d held): %.1f KiB",
+                Self.heldSessions, perSession))
+        if let rss = residentKilobytes(of: gateway) { print("gateway resident memory after the run: \(rss) KiB") }
     }
 
     /// Workspace `bench` with one echo server; workspace `wide` with 50.
@@ -190,6 +194,28 @@ struct GatewayBench {
             samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return (cold, percentile(samples.sorted(), 0.5))
+    }
+
+    static let heldSessions = 1000
+
+    /// Opens `heldSessions` 2025-era sessions, each holding its GET stream, and returns the gateway's resident
+    /// memory growth per session in KiB.
+    private func memoryPerSession(port: Int, token: String, gateway: Int32) throws -> Double {
+        guard let before = residentKilobytes(of: gateway) else { throw BenchError("no gateway memory") }
+        let initialize =
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
+        var held: [KeepAliveClient] = []
+        for _ in 0..<Self.heldSessions {
+            let client = try KeepAliveClient(port: port)
+            let authorization = [("Authorization", "Bearer \(token)")]
+            _ = try client.post("/ws/bench/mcp", headers: authorization, body: initialize)
+            guard try client.openStream("/ws/bench/mcp", headers: authorization) == 200 else {
+                throw BenchError("the GET stream was refused")
+            }
+            held.append(client)
+        }
+        guard let after = residentKilobytes(of: gateway) else { throw BenchError("no gateway memory") }
+        return Double(after - before) / Double(held.count)
     }
 
     private func gatewayPID(socket: String) throws -> Int32 {

@@ -48,6 +48,17 @@ final class KeepAliveClient: @unchecked Sendable {
         return String(decoding: response.body, as: UTF8.self)
     }
 
+    /// GETs an event stream and reads only its head: the connection then stays with the stream.
+    func openStream(_ path: String, headers: [(String, String)]) throws -> Int {
+        var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+        if let session { head += "Mcp-Session-Id: \(session)\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        try send(head + "\r\n")
+        let statusLine = try line()
+        while try !line().isEmpty {}
+        return Int(statusLine.split(separator: " ")[1]) ?? 0
+    }
+
     private func send(_ text: String) throws {
         let bytes = Array(text.utf8)
         var offset = 0
