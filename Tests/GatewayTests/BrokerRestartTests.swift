@@ -20,6 +20,8 @@ import Testing
         defer { kill(gateway.processIdentifier, SIGTERM) }
         let port = try Self.listeningPort(of: gateway)
         let path = harness.path()
+        // Listening comes before the broker's first snapshot: ready is when /healthz says so.
+        try eventually(within: 30) { (try? HTTP.request(port: port, "GET", "/healthz", timeout: 2))?.status == 200 }
 
         func modernEcho(_ text: String) throws -> String? {
             try HTTP.modern(

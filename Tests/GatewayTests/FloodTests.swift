@@ -16,6 +16,8 @@ import Testing
             try harness.ok(["secrets", "set", server, "API_KEY", "--workspace", "eng"], stdin: "k")
         }
         try harness.start(extra: ["--log-level", "warning"])
+        // The silent call's thread holds the harness past the test: stop serve when the test ends, not on release.
+        defer { harness.stop() }
         let path = harness.path()
         @Sendable func call(
             _ tool: String, _ arguments: String, id: Int = 1, session: String? = nil, timeout: Double = 60

@@ -200,7 +200,8 @@ actor StdioUpstream {
 
     private func finishStart(_ result: Result<UpstreamInfo, BrokerError>) throws(BrokerError) -> UpstreamInfo {
         if case .failure = result {
-            counters.count(.failed, key)
+            // A process that exited while starting was counted by `exited` already.
+            if case .crashed = state {} else { counters.count(.failed, key) }
             if case .starting = state { state = .crashed(at: clock.now) }
         }
         let waiters = startWaiters

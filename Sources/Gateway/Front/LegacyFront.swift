@@ -149,7 +149,7 @@ extension Front {
         if request.header("MCP-Protocol-Version") == Eras.modern {
             return .text(.methodNotAllowed, headers: ["Allow": "POST"])
         }
-        guard (request.header("Accept") ?? "").contains("text/event-stream") else {
+        guard request.accepts("text/event-stream", orAnything: false) else {
             return .text(.notAcceptable, "Accept must list text/event-stream\n")
         }
         guard let id = request.header("Mcp-Session-Id") else {

@@ -25,10 +25,7 @@ struct ModernFront {
             return .accepted  // notifications (a cancellation has no meaning over HTTP in this era) and responses
         }
         if let refusal = validate(id: id, method: method, params: params, request) { return refusal }
-        let accept = request.header("Accept") ?? ""
-        guard accept.contains("application/json") || accept.contains("*/*"),
-            accept.contains("text/event-stream") || accept.contains("*/*")
-        else {
+        guard request.accepts("application/json"), request.accepts("text/event-stream") else {
             return .error(
                 .notAcceptable, id: id, JSONRPCError.invalidRequest,
                 "Accept must list application/json and text/event-stream")

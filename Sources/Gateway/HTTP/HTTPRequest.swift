@@ -31,6 +31,15 @@ public struct HTTPRequest: Sendable {
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
+    /// Whether `Accept` names `mediaType` (or `*/*`, unless `orAnything` is false). A byte search: header values
+    /// are ASCII, and Swift's `String.contains` costs microseconds on every request.
+    public func accepts(_ mediaType: String, orAnything: Bool = true) -> Bool {
+        let values = head.headers["Accept"]
+        return values.contains { value in
+            value.utf8.containsBytes(of: mediaType.utf8) || (orAnything && value.utf8.containsBytes(of: "*/*".utf8))
+        }
+    }
+
     /// The bearer token of the `Authorization` header, if there is exactly one well-formed one.
     public var bearerToken: String? {
         let values = head.headers["Authorization"]
@@ -59,6 +68,20 @@ enum PercentDecoding {
             }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Whether `needle` occurs as a contiguous run of these bytes.
+    func containsBytes(of needle: some Collection<UInt8>) -> Bool {
+        let haystack = Array(self)
+        let needle = Array(needle)
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
+        }
+        return false
     }
 }
 

@@ -3,6 +3,8 @@ import Broker
 import Foundation
 import Gateway
 import Logging
+import NIOCore
+import NIOPosix
 
 /// `sealgate gateway`: the MCP gateway process. `serve` starts it; it gets the broker's socket and nothing else
 /// (no key, no passphrase, no vault path).
@@ -16,6 +18,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: Logger.Level = .info
 
     func run() async throws {
+        // Tasks then run on the event loop that woke them (a request's read, its broker answer, its write) instead
+        // of hopping to Swift's own thread pool and back. Safe here: nothing in the gateway blocks a thread.
+        NIOSingletons.groupLoopCountSuggestion = 1
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var configuration = GatewayConfiguration(brokerSocket: brokerSocket)
         configuration.host = listen.host
         configuration.port = listen.port
