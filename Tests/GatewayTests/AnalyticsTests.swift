@@ -10,6 +10,10 @@ import Testing
         let client = String(
             try #require(try harness.ok(["client", "create", "cursor"]).firstMatch(of: /mwt_[A-Za-z0-9_-]+/)).0)
         try harness.ok(["client", "grant", "cursor", "--workspace", "eng"])
+        // The grant reaches the gateway with the next snapshot (within a second); lists are not counted.
+        try eventually(within: 5) {
+            try HTTP.modern(port: harness.port, harness.path(), token: client, method: "tools/list").status == 200
+        }
         let marker = "argument-marker-\(UUID().uuidString)"
         func call(_ tool: String, _ arguments: String, as bearer: String) throws {
             let response = try HTTP.modern(

@@ -40,19 +40,7 @@ import Testing
                 .first?["text"] == .string(text)
         }
         // A 2025-era session whose GET stream is open and never read: notifications for it pile up in the gateway.
-        let initialize = try HTTP.post(
-            port: harness.port, path, token: token,
-            #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
-        )
-        let session = try #require(initialize.header("Mcp-Session-Id"))
-        let unread = try HTTP.Connection(port: harness.port)
-        try unread.send(
-            "GET", path,
-            headers: [
-                ("Authorization", "Bearer \(token)"), ("Accept", "text/event-stream"), ("Mcp-Session-Id", session),
-            ],
-            body: [])
-        #expect(try unread.readHead(timeout: 5).0 == 200)
+        let (session, unread) = try HotReloadTests.legacySession(harness, token: token, path: path)
         #expect(echoes("warm", id: 1))
         #expect(try call("flood__echo", #"{"text":"warm"}"#, session: session).status == 200)
 
@@ -119,6 +107,7 @@ import Testing
         #expect(peak.broker - before.serve < 48 << 20)
         #expect(peak.gateway - before.gateway < 32 << 20)
         #expect(echoes("after", id: 1))
+        withExtendedLifetime(unread) {}  // the unread stream stays open to the end
     }
 }
 

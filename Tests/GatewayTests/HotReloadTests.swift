@@ -6,6 +6,13 @@ import Testing
 @Suite struct HotReloadTests {
     /// Opens a 2025-era session on `path` and its GET stream; returns the stream's connection.
     static func legacyStream(_ harness: ServeHarness, token: String, path: String) throws -> HTTP.Connection {
+        try legacySession(harness, token: token, path: path).stream
+    }
+
+    /// Opens a 2025-era session on `path` and its GET stream; returns the session id and the stream's connection.
+    static func legacySession(_ harness: ServeHarness, token: String, path: String) throws -> (
+        id: String, stream: HTTP.Connection
+    ) {
         let initialize = try HTTP.post(
             port: harness.port, path, token: token,
             #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
@@ -20,7 +27,7 @@ import Testing
             body: [])
         let (status, _) = try stream.readHead(timeout: 5)
         #expect(status == 200)
-        return stream
+        return (session, stream)
     }
 
     /// Opens a 2026-07-28 `subscriptions/listen` stream on `path`; returns it after the acknowledgement.
