@@ -130,7 +130,7 @@ let package = Package(
         // The gateway end to end: `serve` and real clients (raw HTTP and the official Python SDKs).
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["sealgate", "sealgate-test-upstream", "MCPWire", "Gateway", "Analytics"],
+            dependencies: ["sealgate", "sealgate-test-upstream", "MCPWire", "Gateway", "Analytics", "BrokerProtocol"],
             exclude: []
         ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).

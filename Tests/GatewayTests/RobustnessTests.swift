@@ -25,6 +25,34 @@ import Testing
         #expect(try HTTP.modern(port: harness.port, path, token: token, method: "tools/list").status == 200)
     }
 
+    @Test func anAcceptHeaderThatCannotTakeTheAnswerGets406() throws {
+        let (harness, token) = try ServingTests.served()
+        let body = Array(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{\#(HTTP.envelope)}}"#.utf8)
+        func modernList(accept: String) throws -> Int {
+            try HTTP.request(
+                port: harness.port, "POST", harness.path(),
+                headers: [
+                    ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("Accept", accept),
+                    ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/list"),
+                ], body: body
+            ).status
+        }
+        #expect(try modernList(accept: "application/json") == 406)
+        #expect(try modernList(accept: "text/event-stream") == 406)
+        #expect(try modernList(accept: "application/json, text/event-stream") == 200)
+        #expect(try modernList(accept: "*/*") == 200)
+        // The 2025-era GET stream needs text/event-stream itself (then, here, the missing session is the 400).
+        func legacyStream(accept: String) throws -> Int {
+            try HTTP.request(
+                port: harness.port, "GET", harness.path(),
+                headers: [("Authorization", "Bearer \(token)"), ("Accept", accept)], timeout: 5
+            ).status
+        }
+        #expect(try legacyStream(accept: "*/*") == 406)
+        #expect(try legacyStream(accept: "text/event-stream") == 400)
+    }
+
     @Test func anUpstreamThatCrashesOrHangsFailsItsCallOnly() throws {
         let harness = try ServeHarness()
         let token = try harness.initialize()

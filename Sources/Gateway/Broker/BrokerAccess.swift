@@ -46,11 +46,17 @@ final class BrokerAccess: Sendable {
         }
     }
 
-    /// The broker's counters for `/metrics`; nil while it is not connected.
+    /// A scrape waits this long for the broker's counters, then reports the broker down.
+    static let statisticsTimeout: Duration = .seconds(2)
+
+    /// The broker's counters for `/metrics`; nil while it is not connected or does not answer in time.
     func statistics() async -> BrokerStatistics? {
         guard let link = try? link() else { return nil }
         let ref = "m\(link.nextNumber())"
-        guard case .statistics(_, let statistics)? = try? await link.call(ref: ref, .stats(ref: ref)) else {
+        guard
+            case .statistics(_, let statistics)? = try? await link.call(
+                ref: ref, .stats(ref: ref), timeout: Self.statisticsTimeout)
+        else {
             return nil
         }
         return statistics

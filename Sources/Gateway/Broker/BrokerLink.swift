@@ -68,9 +68,20 @@ public final class BrokerLink: Sendable {
         channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil)
     }
 
-    /// Sends a message carrying `ref` and waits for the answer with that ref.
-    public func call(ref: String, _ message: BrokerMessage) async throws -> BrokerMessage {
-        try await awaitAnswer(to: message) { $0.byRef[ref] = $1 }
+    /// Sends a message carrying `ref` and waits for the answer with that ref; with a `timeout`, a broker that does
+    /// not answer in time fails the call with `GatewayError.brokerUnavailable` (a later answer is dropped).
+    public func call(ref: String, _ message: BrokerMessage, timeout: Duration? = nil) async throws -> BrokerMessage {
+        try await awaitAnswer(to: message) {
+            $0.byRef[ref] = $1
+        } registered: {
+            guard let timeout else { return }
+            let (seconds, attoseconds) = timeout.components
+            channel.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
+                [self] in
+                let expired = waiting.withLock { $0.byRef.removeValue(forKey: ref) }
+                expired?.resume(throwing: GatewayError.brokerUnavailable)
+            }
+        }
     }
 
     /// Sends an MCP request under the gateway's own id `number` and waits for its outcome.
@@ -80,10 +91,12 @@ public final class BrokerLink: Sendable {
         }
     }
 
-    /// Registers the continuation with `register` (under the lock, unless the connection has ended), then sends.
+    /// Registers the continuation with `register` (under the lock, unless the connection has ended), calls
+    /// `registered`, then sends.
     private func awaitAnswer<Answer>(
         to message: BrokerMessage,
-        register: (inout Waiting, CheckedContinuation<Answer, any Error>) -> Void
+        register: (inout Waiting, CheckedContinuation<Answer, any Error>) -> Void,
+        registered: () -> Void = {}
     ) async throws -> Answer {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = waiting.withLock { state -> Bool in
@@ -92,6 +105,7 @@ public final class BrokerLink: Sendable {
                 return true
             }
             guard accepted else { return continuation.resume(throwing: GatewayError.brokerUnavailable) }
+            registered()
             send(message)
         }
     }

@@ -37,15 +37,10 @@ final class Front: Sendable {
     /// Answers one request, counts it, and logs it in one line (at `info`).
     func respond(_ request: HTTPRequest) async -> HTTPAnswer {
         let note = RequestNote()
-        guard requestLog.isEnabled else {
-            let answer = await route(request, note: note)
-            metrics.httpRequest(status: answer.statusCode)
-            return answer
-        }
-        let started = ContinuousClock.now
+        let started = requestLog.isEnabled ? ContinuousClock.now : nil
         let answer = await route(request, note: note)
         metrics.httpRequest(status: answer.statusCode)
-        requestLog.write(request, answer, note, elapsed: ContinuousClock.now - started)
+        if let started { requestLog.write(request, answer, note, elapsed: ContinuousClock.now - started) }
         return answer
     }
 
@@ -123,7 +118,7 @@ final class Front: Sendable {
     /// Browsers send `Origin`; only pages served from this machine's loopback names may call the gateway. (A page
     /// of another site reaching a loopback gateway through DNS rebinding sends its own host in both `Origin` and
     /// `Host`, so matching them proves nothing.) MCP clients that are not browsers send no `Origin`.
-    private func checkOrigin(_ request: HTTPRequest) -> HTTPAnswer? {
+    func checkOrigin(_ request: HTTPRequest) -> HTTPAnswer? {
         guard let origin = request.header("Origin") else { return nil }
         return Self.isLoopbackOrigin(origin) ? nil : .text(.forbidden, "cross-origin requests are refused\n")
     }

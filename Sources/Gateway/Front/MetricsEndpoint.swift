@@ -5,9 +5,7 @@ extension Front {
     /// gateway listening on all interfaces does not publish its workspaces' names and traffic.
     func serveMetrics(_ request: HTTPRequest) async -> HTTPAnswer {
         guard request.method == .GET else { return .text(.methodNotAllowed, headers: ["Allow": "GET"]) }
-        if let origin = request.header("Origin"), !Self.isLoopbackOrigin(origin) {
-            return .text(.forbidden, "cross-origin requests are refused\n")
-        }
+        if let refusal = checkOrigin(request) { return refusal }
         guard Self.mayReadMetrics(peer: request.peer, bearer: request.bearerToken, metricsToken: metricsToken) else {
             return .text(
                 .forbidden, "metrics are served to loopback peers, or with the token in SEALGATE_METRICS_TOKEN\n")
