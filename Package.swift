@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // Tests only: the official Swift SDK as a client of the gateway.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
     ],
     targets: [
         // libsodium through pkg-config (apt: libsodium-dev), plus the few Linux calls Swift cannot make directly.
@@ -127,10 +129,14 @@ let package = Package(
                 "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate", "sealgate-test-upstream",
             ]
         ),
-        // The gateway end to end: `serve` and real clients (raw HTTP and the official Python SDKs).
+        // The gateway end to end: `serve` and real clients (raw HTTP, the official Python SDKs and the Swift SDK).
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["sealgate", "sealgate-test-upstream", "MCPWire", "Gateway", "Analytics", "BrokerProtocol"],
+            dependencies: [
+                "sealgate", "sealgate-test-upstream", "MCPWire", "Gateway", "Analytics", "BrokerProtocol",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             exclude: []
         ),
         // End to end: runs the built `sealgate` binary (the dependency makes `swift test` build it).
