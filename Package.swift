@@ -91,6 +91,9 @@ let package = Package(
             path: "Sources/TestUpstream"
         ),
 
+        // The benchmarks' fast stdio MCP server: one echo tool, blocking reads, one write per chunk of requests.
+        .executableTarget(name: "sealgate-echo-upstream", dependencies: ["MCPWire"], path: "Sources/EchoUpstream"),
+
         // Benchmarks that print numbers (scripts/bench); not tests.
         .executableTarget(
             name: "sealgate-bench", dependencies: ["BrokerClient", "BrokerProtocol", "MCPWire", "Vault"],
@@ -133,8 +136,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "sealgate", "sealgate-test-upstream", "MCPWire", "Gateway", "Analytics", "BrokerProtocol",
-                .product(name: "MCP", package: "swift-sdk"),
+                "sealgate", "sealgate-test-upstream", "sealgate-echo-upstream", "MCPWire", "Gateway", "Analytics",
+                "BrokerProtocol", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             exclude: []

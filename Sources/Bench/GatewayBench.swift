@@ -61,7 +61,7 @@ struct GatewayBench {
         let gateway = try gatewayPID(socket: home.path + "/broker.sock")
         let perSession = try memoryPerSession(port: port, token: benchToken, gateway: gateway)
 
-        print("Gateway: tools/call echo against sealgate-test-upstream (stdio), \(iterations) calls per latency row")
+        print("Gateway: tools/call echo against sealgate-echo-upstream (stdio), \(iterations) calls per latency row")
         print("| path                                       | p50 µs   | p90 µs   | p99 µs   | calls/s    |")
         print("|--------------------------------------------|----------|----------|----------|------------|")
         let a = report("direct pipe to the upstream", directSamples)
@@ -103,11 +103,11 @@ struct GatewayBench {
         let (_, bench) = try vault.createWorkspace(name: "Bench")
         let (_, wide) = try vault.createWorkspace(name: "Wide")
         try vault.addServer(
-            ServerDefinition(slug: "echo", transport: .stdio(command: upstream, args: ["--era=legacy"])))
+            ServerDefinition(slug: "echo", transport: .stdio(command: upstream, args: [])))
         try vault.install(server: "echo", workspace: "bench")
         for index in 0..<50 {
             try vault.addServer(
-                ServerDefinition(slug: "s\(index)", transport: .stdio(command: upstream, args: ["--era=legacy"])))
+                ServerDefinition(slug: "s\(index)", transport: .stdio(command: upstream, args: [])))
             try vault.install(server: "s\(index)", workspace: "wide")
         }
         let text = { (token: SecretValue) in token.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }

@@ -125,7 +125,7 @@ struct MCPProxy: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [
-            "--port", "\(port)", "--host", "127.0.0.1", "--log-level", "ERROR", "--", upstream, "--era=legacy",
+            "--port", "\(port)", "--host", "127.0.0.1", "--log-level", "ERROR", "--", upstream,
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

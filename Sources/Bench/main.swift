@@ -11,7 +11,8 @@ import Vault
 let mode = CommandLine.arguments.dropFirst().first ?? "broker"
 let iterations = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) ?? 5_000
 let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-let upstream = binDirectory.appendingPathComponent("sealgate-test-upstream").path
+/// The fast stdio upstream every benchmark path talks to (direct, broker, gateway, mcp-proxy).
+let upstream = binDirectory.appendingPathComponent("sealgate-echo-upstream").path
 let sealgate = binDirectory.appendingPathComponent("sealgate").path
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -36,7 +37,6 @@ func echoRequest(_ id: Int) -> JSONValue {
 func direct() throws -> [Double] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: upstream)
-    process.arguments = ["--era=legacy"]
     let input = Pipe()
     let output = Pipe()
     process.standardInput = input
@@ -92,7 +92,7 @@ func throughBroker() throws -> [Double] {
     let home = VaultHome(path: directory + "/home")
     let vault = try SecretVault.create(home: home, unlock: .keyFile, actor: "bench")
     _ = try vault.createWorkspace(name: "Bench")
-    try vault.addServer(ServerDefinition(slug: "echo", transport: .stdio(command: upstream, args: ["--era=legacy"])))
+    try vault.addServer(ServerDefinition(slug: "echo", transport: .stdio(command: upstream, args: [])))
     try vault.install(server: "echo", workspace: "bench")
     try vault.setSecret(
         server: "echo", name: "BENCH_TOKEN", value: SecretValue(unsafeFromString: "bench-secret-value"),
@@ -165,7 +165,7 @@ if mode == "gateway" {
 let directSamples = try direct()
 let brokerSamples = try throughBroker()
 print(
-    "Channel round trip, tools/call echo against sealgate-test-upstream (stdio, legacy era), \(iterations) calls each")
+    "Channel round trip, tools/call echo against sealgate-echo-upstream (stdio, 2025 era), \(iterations) calls each")
 print("| path                                       | p50 µs   | p90 µs   | p99 µs   | calls/s    |")
 print("|--------------------------------------------|----------|----------|----------|------------|")
 let a = report("direct pipe to the upstream", directSamples)

@@ -1,5 +1,6 @@
 import Foundation
 import MCPWire
+import Synchronization
 import Testing
 
 /// `serve` end to end with raw HTTP: both eras on one URL, namespacing, injection and masking.
@@ -124,6 +125,32 @@ import Testing
         #expect(streamed.header("Content-Type") == "text/event-stream")
         #expect(streamed.text.contains(#""progressToken":"mine-1""#))
         #expect(streamed.json?["id"] == 9)
+    }
+
+    /// The benchmarks' fast upstream behind the gateway: a 2026-07-28 client reaches it (a 2025-era server), and
+    /// 32 calls at once, which share its one process, each get their own answer.
+    @Test func theBenchmarksEchoUpstreamAnswersThroughTheGateway() throws {
+        let harness = try ServeHarness()
+        defer { harness.stop() }
+        let token = try harness.initialize()
+        try harness.ok(["server", "add", "fast", "--command", ServeHarness.echoUpstream])
+        try harness.ok(["mcp", "install", "fast", "--workspace", "eng"])
+        try harness.start()
+        let list = try HTTP.modern(port: harness.port, harness.path(), token: token, method: "tools/list")
+        #expect(list.json?["result"]?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["fast__echo"])
+        let answers = Mutex<[Int: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: 32) { index in
+            let call = try? HTTP.modern(
+                port: harness.port, harness.path(), token: token, id: index, method: "tools/call",
+                params: #""name":"fast__echo","arguments":{"text":"call \#(index)"}"#, name: "fast__echo")
+            let text = call?.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue
+            answers.withLock { $0[index] = text }
+        }
+        #expect(answers.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<32).map { ($0, "call \($0)") }))
+        let refused = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, method: "tools/call",
+            params: #""name":"fast__echo","arguments":{}"#, name: "fast__echo")
+        #expect(refused.json?["error"]?["code"] == -32602)
     }
 }
 

@@ -32,6 +32,7 @@ final class ServeHarness: @unchecked Sendable {
     }()
     static let binary = buildDirectory.appendingPathComponent("sealgate").path
     static let testUpstream = buildDirectory.appendingPathComponent("sealgate-test-upstream").path
+    static let echoUpstream = buildDirectory.appendingPathComponent("sealgate-echo-upstream").path
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
