@@ -45,6 +45,9 @@ let package = Package(
         // What a token may reach (FeatureSet globs, deny wins) and how tools are named (`server__tool`): pure rules.
         .target(name: "Policy"),
 
+        // One flush per event-loop turn for messages written together (the broker link, upstream pipes).
+        .target(name: "CoalescedWrites", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire", "Analytics"]),
 
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics",
+                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics", "CoalescedWrites",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -70,7 +73,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MCPWire", "Policy", "BrokerProtocol", "Analytics",
+                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "CoalescedWrites",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

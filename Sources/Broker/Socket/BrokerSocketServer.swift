@@ -1,5 +1,6 @@
 import BrokerClient
 import BrokerProtocol
+import CoalescedWrites
 import Glibc
 import Logging
 import MCPWire
@@ -106,9 +107,11 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
+        // Answers to requests read together, and upstream lines read together, leave in one write.
+        let writer = CoalescingWriter(channel)
         connection = broker.assumeIsolated { broker in
             broker.connect(isCongested: { !channel.isWritable }) { message in
-                channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil)
+                writer.write(ByteBuffer(bytes: message.frame))
             }
         }
         context.fireChannelActive()

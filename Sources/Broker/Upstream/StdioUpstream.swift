@@ -1,4 +1,5 @@
 import BrokerProtocol
+import CoalescedWrites
 import Glibc
 import Logging
 import MCPWire
@@ -27,6 +28,8 @@ actor StdioUpstream {
         let generation: Int
         /// The pipe channel: writes go to the process's stdin.
         let stdin: any Channel
+        /// Writes to `stdin`, one flush for the requests forwarded in one turn of the loop.
+        let stdinWriter: CoalescingWriter
         let stop: AsyncStream<Void>.Continuation
         let fingerprint: String
         /// Masks everything the process sends back; it goes with the process.
@@ -165,7 +168,8 @@ actor StdioUpstream {
         let (stopSignal, stop) = AsyncStream<Void>.makeStream()
         let era = await eras.era(for: plan.fingerprint)
         let running = Running(
-            generation: generation, stdin: pipes.channel, stop: stop, fingerprint: plan.fingerprint,
+            generation: generation, stdin: pipes.channel, stdinWriter: CoalescingWriter(pipes.channel), stop: stop,
+            fingerprint: plan.fingerprint,
             masker: launch.masker, era: era ?? .modern, info: nil)
         state = .ready(running)
         restartRequested = false
@@ -414,7 +418,7 @@ actor StdioUpstream {
 
     private func write(_ message: JSONRPCMessage) {
         guard case .ready(let running) = state else { return }
-        running.stdin.writeAndFlush(ByteBuffer(bytes: message.serialized + [0x0A]), promise: nil)
+        running.stdinWriter.write(ByteBuffer(bytes: message.serialized + [0x0A]))
     }
 
     // MARK: What the process says

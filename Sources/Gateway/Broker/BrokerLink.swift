@@ -1,4 +1,5 @@
 import BrokerProtocol
+import CoalescedWrites
 import MCPWire
 import NIOCore
 import NIOPosix
@@ -27,11 +28,14 @@ public final class BrokerLink: Sendable {
     }
 
     private let channel: any Channel
+    /// Requests sent in one turn of the loop (by concurrent clients) leave in one write.
+    private let writer: CoalescingWriter
     private let waiting = Mutex(Waiting())
     private let eventSink: @Sendable (Event) -> Void
 
     private init(channel: any Channel, events: @escaping @Sendable (Event) -> Void) {
         self.channel = channel
+        self.writer = CoalescingWriter(channel)
         self.eventSink = events
     }
 
@@ -65,7 +69,7 @@ public final class BrokerLink: Sendable {
 
     /// Sends a message that expects no answer.
     public func send(_ message: BrokerMessage) {
-        channel.writeAndFlush(ByteBuffer(bytes: message.frame), promise: nil)
+        writer.write(ByteBuffer(bytes: message.frame))
     }
 
     /// Sends a message carrying `ref` and waits for the answer with that ref; with a `timeout`, a broker that does

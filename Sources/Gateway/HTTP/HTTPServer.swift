@@ -6,6 +6,9 @@ import Synchronization
 
 /// The gateway's HTTP/1.1 listener: reads requests one after another on each connection (keep-alive), hands each
 /// to `respond`, and writes the answer, streaming server-sent events for as long as the stream lasts.
+///
+/// Requests are read by a channel handler on the event loop, and `respond` starts on that loop's stack
+/// (`Task.immediate`): a call costs one task and the broker's answer, not a chain of async-sequence hand-offs.
 public struct HTTPServer: Sendable {
     /// Answers one request. The task running it is cancelled when the client disconnects first.
     public typealias Responder = @Sendable (HTTPRequest) async -> HTTPAnswer
@@ -19,154 +22,193 @@ public struct HTTPServer: Sendable {
         (self.host, self.port, self.maximumBodySize, self.logger) = (host, port, maximumBodySize, logger)
     }
 
-    /// Binds, calls `ready` with the bound port, and serves until cancelled.
+    /// Binds, calls `ready` with the bound port, and serves until cancelled; then closes every connection.
     public func run(respond: @escaping Responder, ready: @Sendable (Int) -> Void) async throws {
+        let connections = OpenConnections()
+        let (maximumBodySize, logger) = (self.maximumBodySize, self.logger)
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(to: try SocketAddress(ipAddress: host, port: port)) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    connections.add(channel)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    let peer = channel.remoteAddress?.ipAddress ?? "unknown"
-                    return Connection(
-                        channel: try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                            wrappingChannelSynchronously: channel),
-                        closed: channel.closeFuture, peer: peer, maximumBodySize: maximumBodySize, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ExchangeHandler(
+                            respond: respond, peer: channel.remoteAddress?.ipAddress ?? "unknown",
+                            maximumBodySize: maximumBodySize, logger: logger))
                 }
             }
-        ready(listener.channel.localAddress?.port ?? port)
-        try await withThrowingDiscardingTaskGroup { group in
-            try await listener.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { await connection.serve(respond) }
-                }
-            }
+            .bind(to: try SocketAddress(ipAddress: host, port: port)).get()
+        ready(listener.localAddress?.port ?? port)
+        try await withTaskCancellationHandler {
+            try await listener.closeFuture.get()
+        } onCancel: {
+            listener.close(promise: nil)
+            connections.closeAll()
         }
     }
 }
 
-/// What a connection is doing, for its close callback.
-private struct InProgress {
-    var stream: EventStream?
-    var isClosed = false
+/// The accepted connections, so that a stopping server closes them (closing the listener does not).
+private final class OpenConnections: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: key) } }
+    }
+
+    func closeAll() {
+        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
 }
 
-/// One accepted TCP connection.
-private struct Connection: Sendable {
-    let channel: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
-    let closed: EventLoopFuture<Void>
-    let peer: String
-    let maximumBodySize: Int
-    let logger: Logger
+/// One connection's requests and answers. NIO's pipeline handler holds a pipelined request back until the answer
+/// before it has ended, so one request is answered at a time.
+private final class ExchangeHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    func serve(_ respond: @escaping HTTPServer.Responder) async {
-        // When the socket closes, the request being answered is cancelled (its upstream call with it): requests
-        // are answered inline, in this child task, which the group cancels once the close is seen.
-        let closed = self.closed
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await converse(respond) }
-            group.addTask { try? await closed.get() }  // fails only if the channel failed to close: ends anyway
-            await group.next()
-            group.cancelAll()
-        }
+    private let respond: HTTPServer.Responder
+    private let peer: String
+    private let maximumBodySize: Int
+    private let logger: Logger
+
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+    /// The request being answered: cancelled (and its upstream call with it) when the client goes away.
+    private var answering: Task<Void, Never>?
+    private var isAnswering = false
+    /// The event stream being written: ended when the client goes away.
+    private var streaming: EventStream?
+    private var isClosed = false
+
+    init(respond: @escaping HTTPServer.Responder, peer: String, maximumBodySize: Int, logger: Logger) {
+        (self.respond, self.peer, self.maximumBodySize, self.logger) = (respond, peer, maximumBodySize, logger)
     }
 
-    private func converse(_ respond: @escaping HTTPServer.Responder) async {
-        // A stream being written when the socket closes is ended.
-        let current = Mutex<InProgress>(InProgress())
-        closed.whenComplete { _ in
-            let stream = current.withLock { state in
-                state.isClosed = true
-                return state.stream
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let next):
+            head = next
+            body.clear()
+            let declared = next.headers["Content-Length"].first.flatMap { Int($0) } ?? 0
+            tooLarge = declared > maximumBodySize
+        case .body(var chunk):
+            if !tooLarge && body.readableBytes + chunk.readableBytes <= maximumBodySize {
+                body.writeBuffer(&chunk)
+            } else {
+                tooLarge = true
             }
-            stream?.finish()
-        }
-        do {
-            try await channel.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
-                var body = ByteBuffer()
-                var tooLarge = false
-                for try await part in inbound {
-                    switch part {
-                    case .head(let next):
-                        head = next
-                        body.clear()
-                        let declared = next.headers["Content-Length"].first.flatMap { Int($0) } ?? 0
-                        tooLarge = declared > maximumBodySize
-                    case .body(var chunk):
-                        if !tooLarge && body.readableBytes + chunk.readableBytes <= maximumBodySize {
-                            body.writeBuffer(&chunk)
-                        } else {
-                            tooLarge = true
-                        }
-                    case .end:
-                        guard let requestHead = head else { continue }
-                        head = nil
-                        let answer: HTTPAnswer
-                        if tooLarge {
-                            answer = .error(
-                                .payloadTooLarge, id: nil, -32600,
-                                "the request body is over the limit of \(maximumBodySize) bytes")
-                        } else {
-                            answer = await respond(HTTPRequest(head: requestHead, body: body, peer: peer))
-                        }
-                        let keepAlive = requestHead.isKeepAlive && !tooLarge
-                        try await write(answer, version: requestHead.version, keepAlive: keepAlive, to: outbound) {
-                            stream in
-                            if current.withLock({ state in
-                                state.stream = stream
-                                return state.isClosed
-                            }) {
-                                stream.finish()
-                            }
-                        }
-                        current.withLock { $0.stream = nil }
-                        guard keepAlive else { return }
-                    }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            guard !tooLarge else {
+                let answer = HTTPAnswer.error(
+                    .payloadTooLarge, id: nil, -32600, "the request body is over the limit of \(maximumBodySize) bytes")
+                return write(answer, version: requestHead.version, keepAlive: false, context: context)
+            }
+            let request = HTTPRequest(head: requestHead, body: body, peer: peer)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let respond = self.respond
+            isAnswering = true
+            let task = Task.immediate {
+                let answer = await respond(request)
+                bound.execute { handler, context in
+                    handler.isAnswering = false
+                    handler.answering = nil
+                    handler.write(
+                        answer, version: requestHead.version, keepAlive: requestHead.isKeepAlive, context: context)
                 }
             }
-        } catch {
-            // A client that resets or sends garbage (NIO has already answered 400) ends here.
-            logger.debug("connection ended", metadata: ["error": "\(error)"])
+            if isAnswering { answering = task }  // not answered on this stack already
         }
     }
 
-    private func write(
-        _ answer: HTTPAnswer, version: HTTPVersion, keepAlive: Bool,
-        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, streaming: (EventStream) -> Void
-    ) async throws {
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        answering?.cancel()
+        streaming?.finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A client that resets or sends garbage (NIO has already answered 400) ends here.
+        logger.debug("connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func write(_ answer: HTTPAnswer, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard !isClosed else {
+            if case .stream(_, let stream) = answer { stream.finish() }
+            return
+        }
         switch answer {
         case .full(let status, var headers, let body):
             headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
             if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-            // One write for the whole response: one trip to the event loop, one flush.
-            var parts: [HTTPServerResponsePart] = [
-                .head(HTTPResponseHead(version: version, status: status, headers: headers))
-            ]
-            if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            parts.append(.end(nil))
-            try await outbound.write(contentsOf: parts)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
+                promise: nil)
+            if !body.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+            }
+            end(keepAlive: keepAlive, context: context)
 
         case .stream(var headers, let stream):
-            streaming(stream)
-            defer { stream.finish() }
             headers.replaceOrAdd(name: "Content-Type", value: "text/event-stream")
             headers.replaceOrAdd(name: "Cache-Control", value: "no-cache, no-transform")
             headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
-            try await outbound.write(.head(HTTPResponseHead(version: version, status: .ok, headers: headers)))
-            let keepAlive = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(15))  // cancelled when the stream ends
-                    if !Task.isCancelled { stream.keepAlive() }
+            context.writeAndFlush(
+                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))),
+                promise: nil)
+            streaming = stream
+            let keepAliveTask = context.eventLoop.scheduleRepeatedTask(
+                initialDelay: .seconds(15), delay: .seconds(15)
+            ) { _ in stream.keepAlive() }
+            let channel = context.channel
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            Task.immediate {
+                for await event in stream.events {
+                    stream.didWrite(event)
+                    // Waiting for each write is the back-pressure: a slow reader holds events in the stream,
+                    // which ends itself past its limits.
+                    let part = HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: event)))
+                    guard (try? await channel.writeAndFlush(part).get()) != nil else { break }
+                }
+                stream.finish()
+                keepAliveTask.cancel()
+                bound.execute { handler, context in
+                    handler.streaming = nil
+                    guard !handler.isClosed else { return }
+                    handler.end(keepAlive: keepAlive, context: context)
                 }
             }
-            defer { keepAlive.cancel() }
-            for await event in stream.events {
-                stream.didWrite(event)
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: event))))
-            }
-            try await outbound.write(.end(nil))
+        }
+    }
+
+    /// Ends the response; closes the connection after it unless it is kept alive.
+    private func end(keepAlive: Bool, context: ChannelHandlerContext) {
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}
+
+extension NIOLoopBound {
+    /// Runs `body` with the value on its event loop: at once when already there, else queued to it.
+    fileprivate func execute<A, B>(_ body: @escaping @Sendable (A, B) -> Void) where Value == (A, B) {
+        if eventLoop.inEventLoop {
+            body(value.0, value.1)
+        } else {
+            let bound = self
+            eventLoop.execute { body(bound.value.0, bound.value.1) }
         }
     }
 }
