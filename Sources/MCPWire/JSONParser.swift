@@ -149,7 +149,18 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
-        var out: [UInt8] = []
+        // Most strings hold no escape: find the closing quote and make the string from the bytes in one go.
+        var end = index
+        while end < bytes.count, Self.needsNoDecoding(bytes[end]) { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let string = String(validating: bytes[index..<end], as: UTF8.self) else {
+                throw error("invalid UTF-8 in string")
+            }
+            index = end + 1
+            return string
+        }
+        var out = Array(bytes[index..<end])
+        index = end
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
@@ -194,6 +205,11 @@ public struct JSONParser {
         }
         guard let string = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
         return string
+    }
+
+    /// A byte inside a string that stands for itself: not the closing quote, an escape or a control character.
+    private static func needsNoDecoding(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
