@@ -30,8 +30,9 @@ struct JSONFidelityTests {
     }
 
     @Test func invalidUTF8IsRefused() {
-        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }  // no escape
-        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22]) }  // after one
+        // In a string without an escape, and after one.
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22]) }
     }
 
     @Test func nestingIsBounded() {
