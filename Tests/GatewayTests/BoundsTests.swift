@@ -19,14 +19,50 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1))) func aCallWithATimeoutFailsWhenTheBrokerNeverAnswers() async throws {
-        // A socket that accepts connections (the kernel's backlog does) and never reads or answers.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(getpid()).sock").path
-        unlink(path)
-        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = Self.silentListener(at: path)
         defer {
             close(listener)
             unlink(path)
         }
+        let link = try await BrokerLink.connect(path: path) { _ in }
+        defer { link.close() }
+        let started = ContinuousClock.now
+        await #expect(throws: GatewayError.self) {
+            _ = try await link.call(ref: "m1", .stats(ref: "m1"), timeout: .milliseconds(200))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// A token check against a broker that is connected but never answers ends within its timeout as
+    /// "unavailable" (503 to the client), and is not counted against the client as a failed attempt.
+    @Test(.timeLimit(.minutes(1))) func aTokenCheckGivesUpOnASilentBrokerWithoutCountingAFailure() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-a-\(getpid()).sock").path
+        let listener = Self.silentListener(at: path)
+        defer {
+            close(listener)
+            unlink(path)
+        }
+        let link = try await BrokerLink.connect(path: path) { _ in }
+        defer { link.close() }
+        let broker = BrokerAccess()
+        broker.attach(link)
+        _ = broker.store(ConfigSnapshot(generation: 1, activeWorkspace: nil, workspaces: [], clients: []))
+        let authenticator = Authenticator(broker: broker, answerTimeout: .milliseconds(100))
+        let started = ContinuousClock.now
+        for _ in 0..<25 {  // past the limiter's burst of 20 failures
+            guard case .unavailable = await authenticator.check("mwt_somebody", peer: "198.51.100.7") else {
+                Issue.record("a silent broker's answer was taken for a verdict")
+                return
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    /// A socket that accepts connections (the kernel's backlog does) and never reads or answers.
+    static func silentListener(at path: String) -> Int32 {
+        unlink(path)
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -38,13 +74,6 @@ import Testing
             }
         }
         #expect(bound == 0 && listen(listener, 4) == 0)
-
-        let link = try await BrokerLink.connect(path: path) { _ in }
-        defer { link.close() }
-        let started = ContinuousClock.now
-        await #expect(throws: GatewayError.self) {
-            _ = try await link.call(ref: "m1", .stats(ref: "m1"), timeout: .milliseconds(200))
-        }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        return listener
     }
 }

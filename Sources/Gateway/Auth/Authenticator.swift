@@ -31,10 +31,14 @@ final class Authenticator: Sendable {
     }
 
     private let broker: BrokerAccess
+    /// How long a token check waits for the broker: a broker that is connected but stuck makes requests answer
+    /// 503, not hang.
+    private let answerTimeout: Duration
     private let state = Mutex(State())
 
-    init(broker: BrokerAccess) {
+    init(broker: BrokerAccess, answerTimeout: Duration = .seconds(5)) {
         self.broker = broker
+        self.answerTimeout = answerTimeout
     }
 
     /// Whether `token` is a usable workspace or client token, according to the broker.
@@ -54,14 +58,22 @@ final class Authenticator: Sendable {
         }
         if let cached { return cached }
         guard broker.isReady else { return .unavailable }
-        guard token.hasPrefix("mwt_"), token.utf8.count < 128, let answer = await broker.authenticate(token) else {
-            state.withLock { $0.limiter.recordFailure(peer) }
+        let failed = { () -> Verdict in
+            self.state.withLock { $0.limiter.recordFailure(peer) }
             return .invalid
         }
-        guard !Self.hasExpired(answer) else { return .invalid }
-        let hash = broker.currentSnapshot().tokenHash(of: answer)
-        state.withLock { $0.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now) }
-        return .valid(answer)
+        guard token.hasPrefix("mwt_"), token.utf8.count < 128 else { return failed() }
+        switch await broker.authenticate(token, timeout: answerTimeout) {
+        case .refused:
+            return failed()
+        case .unanswered:
+            return .unavailable  // nobody could say: not the peer's failure
+        case .known(let answer):
+            guard !Self.hasExpired(answer) else { return .invalid }
+            let hash = broker.currentSnapshot().tokenHash(of: answer)
+            state.withLock { $0.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now) }
+            return .valid(answer)
+        }
     }
 
     /// Forgets every cached answer (after the broker connection was lost, nothing it said can be trusted).

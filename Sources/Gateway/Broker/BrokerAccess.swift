@@ -62,14 +62,25 @@ final class BrokerAccess: Sendable {
         return statistics
     }
 
-    /// Asks the broker who `token` belongs to; nil for any refusal or failure.
-    func authenticate(_ token: String) async -> AuthenticatedToken? {
-        guard let link = try? link() else { return nil }  // no broker: no token is valid
+    /// What the broker said about a token.
+    enum TokenAnswer: Sendable {
+        case known(AuthenticatedToken)
+        case refused
+        /// No answer: no connection, the connection ended, or nothing came within the timeout.
+        case unanswered
+    }
+
+    /// Asks the broker who `token` belongs to, waiting at most `timeout` for the answer.
+    func authenticate(_ token: String, timeout: Duration) async -> TokenAnswer {
+        guard let link = try? link() else { return .unanswered }
         let ref = "a\(link.nextNumber())"
-        guard
-            case .authenticated(_, let answer)? = try? await link.call(ref: ref, .authenticate(ref: ref, token: token))
-        else { return nil }  // refused, or the connection ended: either way not authenticated
-        return answer
+        do {
+            let answer = try await link.call(ref: ref, .authenticate(ref: ref, token: token), timeout: timeout)
+            if case .authenticated(_, let token) = answer { return .known(token) }
+            return .refused
+        } catch {
+            return .unanswered
+        }
     }
 }
 

@@ -97,7 +97,7 @@ final class Front: Sendable {
         case .unavailable:
             return .failure(
                 .text(
-                    .serviceUnavailable, "the gateway is reconnecting to its broker; retry shortly\n",
+                    .serviceUnavailable, "the gateway cannot reach its broker right now; retry shortly\n",
                     headers: ["Retry-After": "1"]))
         case .invalid:
             metrics.authFailure(.invalid)
