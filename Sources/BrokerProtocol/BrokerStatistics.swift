@@ -37,9 +37,12 @@ public struct BrokerStatistics: Sendable, Equatable {
 
     public var upstreams: [Upstream]
     public var leases: [Leases]
+    /// Notifications and upstream requests not sent to a client because it had stopped reading (its connection
+    /// held megabytes unread).
+    public var droppedUnasked: Int
 
-    public init(upstreams: [Upstream], leases: [Leases]) {
-        (self.upstreams, self.leases) = (upstreams, leases)
+    public init(upstreams: [Upstream], leases: [Leases], droppedUnasked: Int = 0) {
+        (self.upstreams, self.leases, self.droppedUnasked) = (upstreams, leases, droppedUnasked)
     }
 }
 
@@ -62,6 +65,7 @@ extension BrokerStatistics {
                         "revoked": JSONValue($0.revoked),
                     ])
                 }),
+            "droppedUnasked": JSONValue(droppedUnasked),
         ])
     }
 
@@ -79,7 +83,9 @@ extension BrokerStatistics {
                 workspace: try f.string("workspace"), active: try f.count("active"), granted: try f.count("granted"),
                 expired: try f.count("expired"), revoked: try f.count("revoked"))
         }
-        self.init(upstreams: upstreams, leases: leases)
+        // Optional on the wire: a broker from before the field counted nothing.
+        let dropped = o["droppedUnasked"] == nil ? 0 : try f.count("droppedUnasked")
+        self.init(upstreams: upstreams, leases: leases, droppedUnasked: dropped)
     }
 }
 

@@ -31,7 +31,7 @@ struct FrameCodecTests {
             ref: "m1",
             BrokerStatistics(
                 upstreams: [.init(workspace: "eng", server: "gh", starts: 3, restarts: 2, failures: 1)],
-                leases: [.init(workspace: "eng", active: 1, granted: 4, expired: 2, revoked: 1)])),
+                leases: [.init(workspace: "eng", active: 1, granted: 4, expired: 2, revoked: 1)], droppedUnasked: 5)),
         .welcome(protocolVersion: 1, broker: "sealgate-broker"),
         .snapshot(
             ConfigSnapshot(
@@ -108,6 +108,7 @@ struct FrameCodecTests {
         #"{"type":"usage","records":[1]}"#,
         #"{"type":"statistics","ref":"m","statistics":{"upstreams":[],"leases":[{"workspace":"w","active":-1,"granted":0,"expired":0,"revoked":0}]}}"#,
         #"{"type":"statistics","ref":"m","statistics":{"upstreams":[{"workspace":"w"}],"leases":[]}}"#,
+        #"{"type":"statistics","ref":"m","statistics":{"upstreams":[],"leases":[],"droppedUnasked":-2}}"#,
         #"{"type":"usage","records":[{"workspace":"w","server":"s","tool":"t","caller":"c","minute":1,"calls":1,"errors":2,"latency":[],"last_used_at":1}]}"#,
         #"{"type":"usage","records":[{"workspace":"w","server":"s","tool":"t","caller":"c","minute":1,"calls":1,"errors":0,"latency":[[999,1]],"last_used_at":1}]}"#,
     ])

@@ -40,6 +40,7 @@ import Vault
         #expect((up.starts, up.restarts, up.failures) == (2, 1, 1))
         #expect((broken.starts, broken.restarts, broken.failures) == (0, 0, 1))
         #expect(statistics.leases == [.init(workspace: "eng", active: 0, granted: 1, expired: 0, revoked: 1)])
+        #expect(statistics.droppedUnasked == 0)
         await harness.stop()
     }
 
@@ -68,6 +69,13 @@ import Vault
         #expect(result["content"]?.arrayValue?.first?["text"]?.stringValue == "flooded 16384 notifications")
         // What fits in the socket and the broker's 4 MiB write buffer got through; the rest was dropped.
         #expect(notifications > 0 && notifications < 12_000, "\(notifications) of 16384 arrived")
+        // Every one not sent was counted.
+        try client.send(.stats(ref: "m"))
+        let statistics = try client.receive { message -> BrokerStatistics? in
+            if case .statistics("m", let statistics) = message { return statistics }
+            return nil
+        }
+        #expect(statistics.droppedUnasked == 16384 - notifications)
         await harness.stop()
     }
 }

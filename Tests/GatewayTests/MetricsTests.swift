@@ -58,6 +58,7 @@ import Testing
         #expect((value(text, #"sealgate_http_requests_total{code="200"}"#) ?? 0) >= 8)
         #expect(value(text, #"sealgate_http_requests_total{code="401"}"#) == 2)
         #expect(value(text, "sealgate_broker_up") == 1)
+        #expect(value(text, "sealgate_broker_dropped_unasked_total") == 0)
         let upstream = #"workspace="eng",server="up""#
         #expect((value(text, "sealgate_upstream_starts_total{\(upstream)}") ?? 0) >= 2)
         #expect((value(text, "sealgate_upstream_restarts_total{\(upstream)}") ?? 0) >= 1)

@@ -21,6 +21,7 @@ final class BrokerCounters: Sendable {
     private struct State {
         var upstreams: [Key: BrokerStatistics.Upstream] = [:]
         var leases: [String: BrokerStatistics.Leases] = [:]
+        var droppedUnasked = 0
     }
 
     private let state = Mutex(State())
@@ -51,6 +52,11 @@ final class BrokerCounters: Sendable {
         }
     }
 
+    /// A notification or upstream request not sent to a client that had stopped reading.
+    func countDroppedUnasked() {
+        state.withLock { $0.droppedUnasked += 1 }
+    }
+
     /// The counters, with `active` leases per workspace filled in from the lease table.
     func statistics(activeLeases: [LeaseInfo]) -> BrokerStatistics {
         state.withLock { state in
@@ -60,7 +66,7 @@ final class BrokerCounters: Sendable {
             }
             return BrokerStatistics(
                 upstreams: state.upstreams.values.sorted { ($0.workspace, $0.server) < ($1.workspace, $1.server) },
-                leases: leases.values.sorted { $0.workspace < $1.workspace })
+                leases: leases.values.sorted { $0.workspace < $1.workspace }, droppedUnasked: state.droppedUnasked)
         }
     }
 }

@@ -105,7 +105,9 @@ public actor CredentialBroker {
     ) -> Int {
         nextConnection += 1
         let id = nextConnection
-        let sink = MessageSink(connection: id, send: send, isCongested: isCongested)
+        let sink = MessageSink(
+            connection: id, send: send, isCongested: isCongested,
+            dropped: { [counters] in counters.countDroppedUnasked() })
         let (messages, queue) = AsyncStream<BrokerMessage>.makeStream()
         connections[id] = Connection(sink: sink, queue: queue)
         supervisor.spawn { [self] in

@@ -29,6 +29,8 @@ enum BrokerExposition {
                 out += "\(name){workspace=\"\(escape(entry.workspace))\"} \(value(entry))\n"
             }
         }
+        out += "# TYPE sealgate_broker_dropped_unasked_total counter\n"
+        out += "sealgate_broker_dropped_unasked_total \(statistics.droppedUnasked)\n"
         return Array(out.utf8)
     }
 
