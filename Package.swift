@@ -45,8 +45,8 @@ let package = Package(
         // What a token may reach (FeatureSet globs, deny wins) and how tools are named (`server__tool`): pure rules.
         .target(name: "Policy"),
 
-        // One flush per event-loop turn for messages written together (the broker link, upstream pipes).
-        .target(name: "CoalescedWrites", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // NIO helpers the broker and the gateway share: one flush per event-loop turn, the open connections.
+        .target(name: "ChannelSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
 
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire", "Analytics"]),
@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics", "CoalescedWrites",
+                "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics", "ChannelSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "CoalescedWrites",
+                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "ChannelSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

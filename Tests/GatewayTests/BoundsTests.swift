@@ -19,14 +19,9 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1))) func aCallWithATimeoutFailsWhenTheBrokerNeverAnswers() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(getpid()).sock").path
-        let listener = Self.silentListener(at: path)
-        defer {
-            close(listener)
-            unlink(path)
-        }
-        let link = try await BrokerLink.connect(path: path) { _ in }
-        defer { link.close() }
+        let silent = try await SilentBroker.connect("call")
+        defer { silent.close() }
+        let link = silent.link
         let started = ContinuousClock.now
         await #expect(throws: GatewayError.self) {
             _ = try await link.call(ref: "m1", .stats(ref: "m1"), timeout: .milliseconds(200))
@@ -37,14 +32,9 @@ import Testing
     /// A token check against a broker that is connected but never answers ends within its timeout as
     /// "unavailable" (503 to the client), and is not counted against the client as a failed attempt.
     @Test(.timeLimit(.minutes(1))) func aTokenCheckGivesUpOnASilentBrokerWithoutCountingAFailure() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-a-\(getpid()).sock").path
-        let listener = Self.silentListener(at: path)
-        defer {
-            close(listener)
-            unlink(path)
-        }
-        let link = try await BrokerLink.connect(path: path) { _ in }
-        defer { link.close() }
+        let silent = try await SilentBroker.connect("token")
+        defer { silent.close() }
+        let link = silent.link
         let broker = BrokerAccess()
         broker.attach(link)
         _ = broker.store(ConfigSnapshot(generation: 1, activeWorkspace: nil, workspaces: [], clients: []))
@@ -59,8 +49,29 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
-    /// A socket that accepts connections (the kernel's backlog does) and never reads or answers.
-    static func silentListener(at path: String) -> Int32 {
+}
+
+/// A broker socket that accepts connections (the kernel's backlog does) and never reads or answers, and a link
+/// connected to it.
+private struct SilentBroker {
+    let link: BrokerLink
+    let path: String
+    let listener: Int32
+
+    static func connect(_ name: String) async throws -> SilentBroker {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(name)-\(getpid()).sock")
+            .path
+        let listener = listen(at: path)
+        return SilentBroker(link: try await BrokerLink.connect(path: path) { _ in }, path: path, listener: listener)
+    }
+
+    func close() {
+        link.close()
+        Glibc.close(listener)
+        unlink(path)
+    }
+
+    private static func listen(at path: String) -> Int32 {
         unlink(path)
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
@@ -73,7 +84,7 @@ import Testing
                 bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        #expect(bound == 0 && listen(listener, 4) == 0)
+        #expect(bound == 0 && Glibc.listen(listener, 4) == 0)
         return listener
     }
 }

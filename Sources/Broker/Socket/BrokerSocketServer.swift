@@ -1,12 +1,11 @@
 import BrokerClient
 import BrokerProtocol
-import CoalescedWrites
+import ChannelSupport
 import Glibc
 import Logging
 import MCPWire
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Serves the broker protocol on a Unix socket (0600). Connections live on the broker's event loop: frames are
 /// decoded as they are read and handed to the broker on that thread, and its answers are written from there.
@@ -75,21 +74,6 @@ public struct BrokerSocketServer: Sendable {
         guard let provider = channel as? SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
         return provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
             .map { Optional($0) }.recover { _ in nil }
-    }
-}
-
-/// The accepted connections, so that a stopping broker closes them (closing the listener does not).
-private final class OpenConnections: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    func add(_ channel: any Channel) {
-        let key = ObjectIdentifier(channel)
-        channels.withLock { $0[key] = channel }
-        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: key) } }
-    }
-
-    func closeAll() {
-        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
     }
 }
 

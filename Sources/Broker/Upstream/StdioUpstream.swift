@@ -1,5 +1,5 @@
 import BrokerProtocol
-import CoalescedWrites
+import ChannelSupport
 import Glibc
 import Logging
 import MCPWire

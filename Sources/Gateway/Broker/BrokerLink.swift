@@ -1,5 +1,5 @@
 import BrokerProtocol
-import CoalescedWrites
+import ChannelSupport
 import MCPWire
 import NIOCore
 import NIOPosix

@@ -1,8 +1,8 @@
+import ChannelSupport
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// The gateway's HTTP/1.1 listener: reads requests one after another on each connection (keep-alive), hands each
 /// to `respond`, and writes the answer, streaming server-sent events for as long as the stream lasts.
@@ -48,21 +48,6 @@ public struct HTTPServer: Sendable {
             listener.close(promise: nil)
             connections.closeAll()
         }
-    }
-}
-
-/// The accepted connections, so that a stopping server closes them (closing the listener does not).
-private final class OpenConnections: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    func add(_ channel: any Channel) {
-        let key = ObjectIdentifier(channel)
-        channels.withLock { $0[key] = channel }
-        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: key) } }
-    }
-
-    func closeAll() {
-        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
     }
 }
 
