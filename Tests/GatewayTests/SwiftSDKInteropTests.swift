@@ -40,9 +40,9 @@ import Testing
         #expect(initialized.protocolVersion == "2025-11-25")
         try await Self.useWorkspace(client)
 
-        // The SDK's stdio transport polls every 10 ms; the gateway's notice is due within 1 s of the install.
+        // The 1 s promise is timed by HotReloadTests and InteropTests. Here the SDK's client runs in this process,
+        // whose task pool other tests can starve under --parallel, so only the arrival is required (within 5 s).
         try harness.ok(["mcp", "install", "more", "--workspace", "eng"])
-        let started = ContinuousClock.now
         let arrived = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for await _ in changes { return true }
@@ -56,8 +56,7 @@ import Testing
             group.cancelAll()
             return first
         }
-        #expect(arrived)
-        #expect(ContinuousClock.now - started < .seconds(1.5))
+        #expect(arrived, "no tools/list_changed within 5 s of the install")
         let names = try await client.listTools().tools.map(\.name)
         #expect(names.contains("more__echo"), "\(names)")
         await client.disconnect()
