@@ -133,6 +133,7 @@ let package = Package(
             name: "BrokerTests",
             dependencies: [
                 "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate", "sealgate-test-upstream",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The gateway end to end: `serve` and real clients (raw HTTP, the official Python SDKs and the Swift SDK).

@@ -45,11 +45,7 @@ import Testing
     }
 
     @Test func featureSetsFilterListsAndRefuseCallsAndDenyWins() throws {
-        let harness = try ServeHarness()
-        _ = try harness.initialize()
-        try harness.addTestUpstream("up")
-        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
-        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: "k")
+        let (harness, _) = try ServingTests.prepared(secret: "k")
         try harness.ok([
             "featureset", "create", "safe", "--workspace", "eng", "--allow", "up__*", "--deny", "up__leak*",
         ])

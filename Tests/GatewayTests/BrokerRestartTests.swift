@@ -6,11 +6,7 @@ import Testing
 /// and comes back, the gateway reconnects by itself and its clients go on without reconnecting.
 @Suite struct BrokerRestartTests {
     @Test func clientsRecoverWhenTheBrokerIsKilledAndStartedAgain() throws {
-        let harness = try ServeHarness()
-        let token = try harness.initialize()
-        try harness.addTestUpstream("up")
-        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
-        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: ServingTests.secret)
+        let (harness, token) = try ServingTests.prepared()
         let socket = harness.home + "/broker.sock"
         var broker = try harness.spawn(["broker", "--socket", socket, "--log-level", "warning"])
         defer { kill(broker.processIdentifier, SIGTERM) }

@@ -15,11 +15,7 @@ import Testing
     ]
 
     static func served() throws -> (ServeHarness, String) {
-        let harness = try ServeHarness()
-        let token = try harness.initialize()
-        try harness.addTestUpstream("up")
-        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
-        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: ServingTests.secret)
+        let (harness, token) = try ServingTests.prepared()
         let timeServer = (try PythonClient.python("v2") as NSString).deletingLastPathComponent + "/mcp-server-time"
         try harness.ok(["server", "add", "time", "--command", timeServer, "--arg=--local-timezone=UTC"])
         try harness.ok(["mcp", "install", "time", "--workspace", "eng"])

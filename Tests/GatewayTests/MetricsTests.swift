@@ -7,12 +7,7 @@ import Testing
 /// secret, token or argument in it.
 @Suite struct MetricsTests {
     @Test func callsSessionsAuthFailuresUpstreamsAndLeasesAreExposed() throws {
-        let harness = try ServeHarness()
-        let token = try harness.initialize()
-        try harness.addTestUpstream("up")
-        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
-        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: ServingTests.secret)
-        try harness.start(extra: ["--restart-backoff", "50ms"])
+        let (harness, token) = try ServingTests.served(extra: ["--restart-backoff", "50ms"])
         let marker = "argument-marker-\(UUID().uuidString)"
         func call(_ tool: String, _ arguments: String, id: Int = 1) throws -> HTTP.Response {
             try HTTP.modern(

@@ -5,12 +5,7 @@ import Testing
 /// One log line per request with an id; at the most verbose level a full run logs no secret, token or body.
 @Suite struct RequestLogTests {
     @Test func everyRequestIsLoggedOnceAndNothingSecretIsLogged() throws {
-        let harness = try ServeHarness()
-        let token = try harness.initialize()
-        try harness.addTestUpstream("up")
-        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
-        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: ServingTests.secret)
-        try harness.start(extra: ["--log-level", "trace"])
+        let (harness, token) = try ServingTests.served(extra: ["--log-level", "trace"])
         let marker = "body-marker-\(UUID().uuidString)"
         for (tool, arguments) in [
             ("up__echo", #"{"text":"\#(marker)"}"#), ("up__leak_env", #"{"name":"API_KEY"}"#),

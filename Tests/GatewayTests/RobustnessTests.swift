@@ -54,11 +54,7 @@ import Testing
     }
 
     @Test func anUpstreamThatCrashesOrHangsFailsItsCallOnly() throws {
-        let harness = try ServeHarness()
-        let token = try harness.initialize()
-        try harness.addTestUpstream("up")
-        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
-        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: "k")
+        let (harness, token) = try ServingTests.prepared(secret: "k")
         try harness.start(extra: ["--request-timeout", "1s", "--restart-backoff", "50ms"])
         let path = harness.path()
         let crash = try HTTP.modern(

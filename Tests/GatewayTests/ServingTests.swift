@@ -7,14 +7,21 @@ import Testing
 @Suite struct ServingTests {
     static let secret = "sk-live-4b1d-gateway-test-7c0ffee"
 
-    /// A served workspace `eng` with the test upstream `up` (API_KEY set) installed.
-    static func served() throws -> (ServeHarness, String) {
+    /// A home with workspace `eng` and the test upstream `up` installed there with `API_KEY` set, not yet served;
+    /// returns the harness and `eng`'s token.
+    static func prepared(secret: String = ServingTests.secret) throws -> (ServeHarness, String) {
         let harness = try ServeHarness()
         let token = try harness.initialize()
         try harness.addTestUpstream("up")
         try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
         try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: secret)
-        try harness.start()
+        return (harness, token)
+    }
+
+    /// `prepared()`, served by `serve EXTRA`.
+    static func served(extra: [String] = []) throws -> (ServeHarness, String) {
+        let (harness, token) = try prepared()
+        try harness.start(extra: extra)
         return (harness, token)
     }
 

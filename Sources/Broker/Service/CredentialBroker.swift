@@ -83,10 +83,9 @@ public actor CredentialBroker {
     }
 
     private func poll() async {
-        var seenGeneration: Int64 = -1
         while !Task.isCancelled {
-            if let generation = try? await vault.generation(), generation != seenGeneration {
-                seenGeneration = generation
+            // The snapshot already sent says which generation gateways have; a `hello` may have made it first.
+            if let generation = try? await vault.generation(), generation != snapshot?.generation {
                 await configurationChanged()
             }
             await sweep()
@@ -184,9 +183,10 @@ public actor CredentialBroker {
                     ref: nil, channel: nil, code: .refused,
                     message: "protocol \(version) is not spoken here; use \(BrokerMessage.protocolVersion)")
             }
-            subscribers[connection] = sink
             sink.send(.welcome(protocolVersion: BrokerMessage.protocolVersion, broker: "sealgate-broker/0.1"))
+            // Made before subscribing: `configurationChanged` pushes to subscribers, and this one gets it as the answer.
             if snapshot == nil { await configurationChanged() }
+            subscribers[connection] = sink
             return snapshot.map(BrokerMessage.snapshot)
         case .open(let ref, let workspace, let server, let session):
             return await open(
