@@ -33,7 +33,9 @@ public struct HTTPServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     connections.add(channel)
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // NIO's request decoder, and no other NIO HTTP handler: ExchangeHandler writes its own bytes.
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(
                         ExchangeHandler(
                             respond: respond, peer: channel.remoteAddress?.ipAddress ?? "unknown",
@@ -51,11 +53,19 @@ public struct HTTPServer: Sendable {
     }
 }
 
-/// One connection's requests and answers. NIO's pipeline handler holds a pipelined request back until the answer
-/// before it has ended, so one request is answered at a time.
-private final class ExchangeHandler: ChannelInboundHandler {
+/// One connection's requests and answers, in order: a request that arrives while an answer is being written
+/// (HTTP pipelining) waits for it, and while one waits the connection is not read further.
+private final class ExchangeHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// A request read in full, waiting for its turn.
+    private enum Exchange {
+        case request(HTTPRequest)
+        /// Refused as it was read (its body was over the limit).
+        case refusal(HTTPAnswer, HTTPRequestHead)
+    }
 
     private let respond: HTTPServer.Responder
     private let peer: String
@@ -65,6 +75,11 @@ private final class ExchangeHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    /// Whether an answer is being produced or written; then requests read meanwhile wait in `waiting`.
+    private var busy = false
+    private var waiting: [Exchange] = []
+    /// A read the channel asked for while a request waits: issued when the waiting ones are answered.
+    private var heldRead = false
     /// The request being answered: cancelled (and its upstream call with it) when the client goes away.
     private var answering: Task<Void, Never>?
     private var isAnswering = false
@@ -92,25 +107,26 @@ private final class ExchangeHandler: ChannelInboundHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            guard !tooLarge else {
-                let answer = HTTPAnswer.error(
-                    .payloadTooLarge, id: nil, -32600, "the request body is over the limit of \(maximumBodySize) bytes")
-                return write(answer, version: requestHead.version, keepAlive: false, context: context)
+            let exchange: Exchange =
+                tooLarge
+                ? .refusal(
+                    .error(
+                        .payloadTooLarge, id: nil, -32600,
+                        "the request body is over the limit of \(maximumBodySize) bytes"), requestHead)
+                : .request(HTTPRequest(head: requestHead, body: body, peer: peer))
+            if busy {
+                waiting.append(exchange)
+            } else {
+                start(exchange, context: context)
             }
-            let request = HTTPRequest(head: requestHead, body: body, peer: peer)
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let respond = self.respond
-            isAnswering = true
-            let task = Task.immediate {
-                let answer = await respond(request)
-                bound.execute { handler, context in
-                    handler.isAnswering = false
-                    handler.answering = nil
-                    handler.write(
-                        answer, version: requestHead.version, keepAlive: requestHead.isKeepAlive, context: context)
-                }
-            }
-            if isAnswering { answering = task }  // not answered on this stack already
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if waiting.isEmpty {
+            context.read()
+        } else {
+            heldRead = true
         }
     }
 
@@ -122,35 +138,77 @@ private final class ExchangeHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A client that resets or sends garbage (NIO has already answered 400) ends here.
+        // A client that resets, or sends what is not HTTP: the second gets a 400 unless an answer is under way.
         logger.debug("connection ended", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        if error is HTTPParserError, !busy, !isClosed {
+            send(ResponseEncoding.badRequest, keepAlive: false, context: context)
+        } else {
+            context.close(promise: nil)
+        }
     }
 
-    private func write(_ answer: HTTPAnswer, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func start(_ exchange: Exchange, context: ChannelHandlerContext) {
+        busy = true
+        switch exchange {
+        case .refusal(let answer, let requestHead):
+            write(answer, head: requestHead, keepAlive: false, context: context)
+        case .request(let request):
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let respond = self.respond
+            isAnswering = true
+            let task = Task.immediate {
+                let answer = await respond(request)
+                bound.execute { handler, context in
+                    handler.isAnswering = false
+                    handler.answering = nil
+                    handler.write(answer, head: request.head, keepAlive: request.head.isKeepAlive, context: context)
+                }
+            }
+            if isAnswering { answering = task }  // not answered on this stack already
+        }
+    }
+
+    /// The answer is written: the next waiting request goes, or the connection reads again (or closes).
+    private func finished(keepAlive: Bool, context: ChannelHandlerContext) {
+        busy = false
+        guard keepAlive, !isClosed else {
+            waiting = []
+            return
+        }
+        if !waiting.isEmpty {
+            start(waiting.removeFirst(), context: context)
+        }
+        if waiting.isEmpty && heldRead {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    private func write(_ answer: HTTPAnswer, head: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
         guard !isClosed else {
             if case .stream(_, let stream) = answer { stream.finish() }
             return
         }
+        let version = head.version
         switch answer {
-        case .full(let status, var headers, let body):
-            headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
-            if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-            context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
-                promise: nil)
-            if !body.isEmpty {
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-            }
-            end(keepAlive: keepAlive, context: context)
+        case .full(let status, let headers, let body):
+            guard
+                let bytes = ResponseEncoding.full(
+                    status: status, headers: headers, body: body, version: version, keepAlive: keepAlive,
+                    omitBody: head.method == .HEAD)
+            else { return refuseUnsendable(context: context) }
+            send(bytes, keepAlive: keepAlive, context: context)
+            finished(keepAlive: keepAlive, context: context)
 
         case .stream(var headers, let stream):
             headers.replaceOrAdd(name: "Content-Type", value: "text/event-stream")
             headers.replaceOrAdd(name: "Cache-Control", value: "no-cache, no-transform")
             headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))),
-                promise: nil)
+            guard let streamHead = ResponseEncoding.streamHead(headers: headers, version: version) else {
+                stream.finish()
+                return refuseUnsendable(context: context)
+            }
+            context.writeAndFlush(wrapOutboundOut(streamHead), promise: nil)
             streaming = stream
             let keepAliveTask = context.eventLoop.scheduleRepeatedTask(
                 initialDelay: .seconds(15), delay: .seconds(15)
@@ -162,27 +220,38 @@ private final class ExchangeHandler: ChannelInboundHandler {
                     stream.didWrite(event)
                     // Waiting for each write is the back-pressure: a slow reader holds events in the stream,
                     // which ends itself past its limits.
-                    let part = HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: event)))
-                    guard (try? await channel.writeAndFlush(part).get()) != nil else { break }
+                    let chunk = ResponseEncoding.chunk(event, version: version)
+                    guard (try? await channel.writeAndFlush(chunk).get()) != nil else { break }
                 }
                 stream.finish()
                 keepAliveTask.cancel()
                 bound.execute { handler, context in
                     handler.streaming = nil
                     guard !handler.isClosed else { return }
-                    handler.end(keepAlive: keepAlive, context: context)
+                    // An HTTP/1.0 stream has no chunked end: closing the connection ends it.
+                    let end = ResponseEncoding.streamEnd(version: version)
+                    let reusable = keepAlive && end != nil
+                    handler.send(end ?? ByteBuffer(), keepAlive: reusable, context: context)
+                    handler.finished(keepAlive: reusable, context: context)
                 }
             }
         }
     }
 
-    /// Ends the response; closes the connection after it unless it is kept alive.
-    private func end(keepAlive: Bool, context: ChannelHandlerContext) {
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+    /// Writes and flushes; closes the connection after it unless it is kept alive.
+    private func send(_ bytes: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+        let written = context.writeAndFlush(wrapOutboundOut(bytes))
         if !keepAlive {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
         }
+    }
+
+    /// An endpoint built a header with a line break or a bad name: a bug, answered 500 rather than sent.
+    private func refuseUnsendable(context: ChannelHandlerContext) {
+        logger.error("an answer had a header that cannot be sent; answered 500 instead")
+        send(ResponseEncoding.internalError, keepAlive: false, context: context)
+        finished(keepAlive: false, context: context)
     }
 }
 

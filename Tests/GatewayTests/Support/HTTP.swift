@@ -162,6 +162,13 @@ enum HTTP {
             return Response(status: status, headers: headers, body: body)
         }
 
+        /// Everything until the peer closes the connection.
+        func readToEnd(timeout: Double) throws -> [UInt8] {
+            while try fill(timeout: timeout) {}
+            defer { buffer = [] }
+            return buffer
+        }
+
         /// The next server-sent event's `data` (JSON), skipping comments; nil when the stream ends.
         func nextEvent(timeout: Double) throws -> JSONValue? {
             var data = ""
