@@ -143,7 +143,7 @@ let package = Package(
                 "sealgate", "sealgate-test-upstream", "sealgate-echo-upstream", "MCPWire", "Gateway", "Analytics",
                 "BrokerProtocol", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             exclude: []
         ),

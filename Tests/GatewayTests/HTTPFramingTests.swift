@@ -1,6 +1,10 @@
 import Foundation
+import Logging
 import MCPWire
+import NIOCore
+import NIOEmbedded
 import NIOHTTP1
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -74,6 +78,43 @@ import Testing
         #expect(answer.header("Connection")?.lowercased() == "close")
         #expect(try connection.readToEnd(timeout: 30).isEmpty)
         #expect(try HTTP.modern(port: harness.port, harness.path(), token: token, method: "tools/list").status == 200)
+    }
+
+    /// Three pipelined requests: when the first is answered, the second starts and is answered at once, on the
+    /// same stack as the third's start. When the client then leaves, the third (and its upstream call) is the one
+    /// cancelled, not the second, already answered.
+    @Test(.timeLimit(.minutes(1))) func aClientThatLeavesCancelsThePipelinedRequestBeingAnswered() async throws {
+        let cancelled = Mutex(false)
+        let channel = NIOAsyncTestingChannel()
+        let respond: HTTPServer.Responder = { request in
+            switch request.path {
+            case "/first":
+                try? await Task.sleep(for: .milliseconds(100))
+            case "/at-once":
+                break
+            default:
+                await withTaskCancellationHandler {
+                    try? await Task.sleep(for: .seconds(120))
+                } onCancel: {
+                    cancelled.withLock { $0 = true }
+                }
+            }
+            return .text(.ok, "\(request.path)\n")
+        }
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            try channel.pipeline.syncOperations.addHandler(
+                ExchangeHandler(respond: respond, peer: "test", maximumBodySize: 1024, logger: Logger(label: "test")))
+        }.get()
+        let requests = ["/first", "/at-once", "/last"].map { "GET \($0) HTTP/1.1\r\nHost: x\r\n\r\n" }
+        try await channel.writeInbound(ByteBuffer(string: requests.joined()))
+        for path in ["/first", "/at-once"] {
+            let answer = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+            #expect(String(buffer: answer).hasSuffix("\r\n\r\n\(path)\n"))
+        }
+        try await channel.close()
+        #expect(cancelled.withLock { $0 })
     }
 
     @Test func theEncoderRefusesHeadersThatWouldSplitTheResponse() throws {

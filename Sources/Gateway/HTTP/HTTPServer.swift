@@ -55,7 +55,7 @@ public struct HTTPServer: Sendable {
 
 /// One connection's requests and answers, in order: a request that arrives while an answer is being written
 /// (HTTP pipelining) waits for it, and while one waits the connection is not read further.
-private final class ExchangeHandler: ChannelDuplexHandler {
+final class ExchangeHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -82,7 +82,9 @@ private final class ExchangeHandler: ChannelDuplexHandler {
     private var heldRead = false
     /// The request being answered: cancelled (and its upstream call with it) when the client goes away.
     private var answering: Task<Void, Never>?
-    private var isAnswering = false
+    /// Answers produced so far: tells `start` whether its request was answered on its own stack (then the next
+    /// waiting request may have started there too, and `answering` is that one's).
+    private var answersProduced = 0
     /// The event stream being written: ended when the client goes away.
     private var streaming: EventStream?
     private var isClosed = false
@@ -155,26 +157,27 @@ private final class ExchangeHandler: ChannelDuplexHandler {
         case .request(let request):
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let respond = self.respond
-            isAnswering = true
+            let producedBefore = answersProduced
             let task = Task.immediate {
                 let answer = await respond(request)
                 bound.execute { handler, context in
-                    handler.isAnswering = false
+                    handler.answersProduced += 1
                     handler.answering = nil
                     handler.write(answer, head: request.head, keepAlive: request.head.isKeepAlive, context: context)
                 }
             }
-            if isAnswering { answering = task }  // not answered on this stack already
+            if answersProduced == producedBefore { answering = task }  // still being answered
         }
     }
 
     /// The answer is written: the next waiting request goes, or the connection reads again (or closes).
     private func finished(keepAlive: Bool, context: ChannelHandlerContext) {
-        busy = false
         guard keepAlive, !isClosed else {
+            // The connection closes after this answer: it stays busy, so nothing read meanwhile is started.
             waiting = []
             return
         }
+        busy = false
         if !waiting.isEmpty {
             start(waiting.removeFirst(), context: context)
         }
