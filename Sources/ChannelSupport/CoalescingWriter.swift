@@ -6,7 +6,8 @@ import NIOCore
 /// already queued on the loop.
 public final class CoalescingWriter: @unchecked Sendable {
     // `@unchecked`: `flushQueued` is read and written on the channel's event loop only.
-    private let channel: any Channel
+    /// The channel written to (for closing it).
+    public let channel: any Channel
     private var flushQueued = false
 
     public init(_ channel: any Channel) {

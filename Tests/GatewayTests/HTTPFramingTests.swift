@@ -134,6 +134,16 @@ import Testing
             keepAlive: false, omitBody: false)
         #expect(
             framed.map { String(buffer: $0) } == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        // A stream's head says how its body ends: the last chunk, or (HTTP/1.0) the connection closing.
+        let streams = [(HTTPVersion.http1_1, true), (.http1_1, false), (.http1_0, true)].map {
+            ResponseEncoding.streamHead(headers: [:], version: $0.0, keepAlive: $0.1).map { String(buffer: $0) }
+        }
+        #expect(
+            streams == [
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                "HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n",
+            ])
         #expect(String(buffer: ResponseEncoding.chunk("événement", version: .http1_1)) == "b\r\névénement\r\n")
         #expect(String(buffer: ResponseEncoding.chunk("raw", version: .http1_0)) == "raw")
     }

@@ -26,10 +26,8 @@ actor StdioUpstream {
     /// A live process and what was learned when it started.
     struct Running {
         let generation: Int
-        /// The pipe channel: writes go to the process's stdin.
-        let stdin: any Channel
-        /// Writes to `stdin`, one flush for the requests forwarded in one turn of the loop.
-        let stdinWriter: CoalescingWriter
+        /// The process's stdin (the pipe channel), with one flush for the requests forwarded in one turn of the loop.
+        let stdin: CoalescingWriter
         let stop: AsyncStream<Void>.Continuation
         let fingerprint: String
         /// Masks everything the process sends back; it goes with the process.
@@ -168,7 +166,7 @@ actor StdioUpstream {
         let (stopSignal, stop) = AsyncStream<Void>.makeStream()
         let era = await eras.era(for: plan.fingerprint)
         let running = Running(
-            generation: generation, stdin: pipes.channel, stdinWriter: CoalescingWriter(pipes.channel), stop: stop,
+            generation: generation, stdin: CoalescingWriter(pipes.channel), stop: stop,
             fingerprint: plan.fingerprint,
             masker: launch.masker, era: era ?? .modern, info: nil)
         state = .ready(running)
@@ -418,7 +416,7 @@ actor StdioUpstream {
 
     private func write(_ message: JSONRPCMessage) {
         guard case .ready(let running) = state else { return }
-        running.stdinWriter.write(ByteBuffer(bytes: message.serialized + [0x0A]))
+        running.stdin.write(ByteBuffer(bytes: message.serialized + [0x0A]))
     }
 
     // MARK: What the process says
@@ -529,7 +527,7 @@ actor StdioUpstream {
         default:
             wasStopping = false
         }
-        running?.stdin.close(promise: nil)
+        running?.stdin.channel.close(promise: nil)
         runningPID = nil
         listenID = nil
         let failures = pending
@@ -568,7 +566,7 @@ actor StdioUpstream {
 
     private func stopProcess(_ running: Running) {
         state = .stopping(running)
-        running.stdin.close(mode: .output, promise: nil)
+        running.stdin.channel.close(mode: .output, promise: nil)
         running.stop.yield()
     }
 

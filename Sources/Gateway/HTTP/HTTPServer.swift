@@ -207,7 +207,8 @@ final class ExchangeHandler: ChannelDuplexHandler {
             headers.replaceOrAdd(name: "Content-Type", value: "text/event-stream")
             headers.replaceOrAdd(name: "Cache-Control", value: "no-cache, no-transform")
             headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
-            guard let streamHead = ResponseEncoding.streamHead(headers: headers, version: version) else {
+            guard let streamHead = ResponseEncoding.streamHead(headers: headers, version: version, keepAlive: keepAlive)
+            else {
                 stream.finish()
                 return refuseUnsendable(context: context)
             }

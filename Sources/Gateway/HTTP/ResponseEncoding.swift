@@ -27,14 +27,16 @@ enum ResponseEncoding {
     }
 
     /// The head of a stream: chunked on HTTP/1.1; on HTTP/1.0 the body runs until the connection closes.
-    static func streamHead(headers: HTTPHeaders, version: HTTPVersion) -> ByteBuffer? {
+    static func streamHead(headers: HTTPHeaders, version: HTTPVersion, keepAlive: Bool) -> ByteBuffer? {
         var buffer = ByteBuffer()
         guard writeHead(status: .ok, headers: headers, version: version, into: &buffer) else { return nil }
         if isChunked(version) {
-            buffer.writeStaticString("Transfer-Encoding: chunked\r\n\r\n")
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+            if !keepAlive { buffer.writeStaticString("Connection: close\r\n") }
         } else {
-            buffer.writeStaticString("Connection: close\r\n\r\n")
+            buffer.writeStaticString("Connection: close\r\n")
         }
+        buffer.writeStaticString("\r\n")
         return buffer
     }
 
