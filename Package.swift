@@ -120,6 +120,9 @@ let package = Package(
             path: "Sources/SealgateCLI"
         ),
 
+        // Tests only: waiting for child processes with a deadline (the broker, gateway and CLI tests run many).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(
             name: "VaultTests",
             dependencies: ["Vault", "Analytics", .product(name: "GRDB", package: "GRDB.swift")],
@@ -133,6 +136,7 @@ let package = Package(
             name: "BrokerTests",
             dependencies: [
                 "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate", "sealgate-test-upstream",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -141,7 +145,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "sealgate", "sealgate-test-upstream", "sealgate-echo-upstream", "MCPWire", "Gateway", "Analytics",
-                "BrokerProtocol", .product(name: "MCP", package: "swift-sdk"),
+                "BrokerProtocol", "TestSupport", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -152,6 +156,7 @@ let package = Package(
             name: "CLITests",
             dependencies: [
                 "sealgate", "sealgate-test-upstream", "Vault", "BrokerClient", "BrokerProtocol", "MCPWire",
+                "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -2,6 +2,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 import Vault
 
@@ -39,8 +40,7 @@ struct HTTPUpstreamTests {
         }
 
         deinit {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+            _ = try? process.stop(grace: 10)
         }
     }
 

@@ -2,6 +2,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 import Vault
 
@@ -141,9 +142,10 @@ func sha256(_ text: String) -> String {
     process.standardInput = input
     process.standardOutput = pipe
     try? process.run()
+    process.killIfStillRunning(after: 30)
     input.fileHandleForWriting.write(Data(text.utf8))
     try? input.fileHandleForWriting.close()
     let out = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    _ = try? process.waitForExit()
     return String(decoding: out, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
 }

@@ -3,6 +3,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 
 /// Who may talk to the broker, and what it does with bad input.
@@ -50,9 +51,10 @@ struct SocketTests {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        process.killIfStillRunning(after: 60)
         let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        try process.waitForExit()
         #expect(answer.contains("\"code\":\"refused\""), "answer: \(answer) \(complaint)")
         #expect(!answer.contains("snapshot"))
         #expect(harness.logs.contains("refused a broker client of another user"))

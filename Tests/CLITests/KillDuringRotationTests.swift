@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Vault
 
@@ -63,8 +64,7 @@ struct KillDuringRotationTests {
             let before = try term(rotation, try open(cli), cli)
             let process = try cli.start(rotation.arguments)
             usleep(useconds_t(Double.random(in: 0...(duration * 1.5)) * 1_000_000))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            try process.stop(signal: SIGKILL)
 
             let vault = try open(cli)
             let after = try term(rotation, vault, cli)

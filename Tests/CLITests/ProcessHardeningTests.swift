@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A process that holds key material never writes a core dump.
@@ -20,7 +21,7 @@ struct ProcessHardeningTests {
         try process.run()
         defer {
             try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
+            _ = try? process.waitForExit()
         }
         // The limits change when `main` starts: poll /proc until they do, for at most 5 s.
         var coreLine = ""

@@ -2,6 +2,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 
 /// `sealgate run` and `sealgate leases` through the built binary.
@@ -50,10 +51,11 @@ struct RunAndLeasesTests {
             seen += String(decoding: chunk, as: UTF8.self)
         }
         kill(process.processIdentifier, SIGTERM)
+        process.killIfStillRunning(after: 30)
         seen += String(decoding: stdout.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let ending = try process.waitForExit()
         #expect(seen.contains("got-term"))
-        #expect(process.terminationStatus == 42)
+        #expect(!ending.signalled && ending.status == 42)
     }
 
     @Test func runWithoutACommandOrAnUnknownServerSaysWhatToDo() throws {
@@ -70,10 +72,7 @@ struct RunAndLeasesTests {
         try cli.ok(["server", "add", "up", "--command", upstream])
         try cli.ok(["mcp", "install", "up", "--workspace", "eng"])
         let broker = try cli.start(["broker"])
-        defer {
-            kill(broker.processIdentifier, SIGTERM)
-            broker.waitUntilExit()
-        }
+        defer { _ = try? broker.stop() }
         let socket = cli.home + "/broker.sock"
         let deadline = Date().addingTimeInterval(20)
         var client: BlockingBrokerClient?

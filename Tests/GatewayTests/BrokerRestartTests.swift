@@ -1,5 +1,6 @@
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 
 /// The broker and the gateway as separate processes (what `serve` runs in one and a child): when the broker dies
@@ -45,8 +46,7 @@ import Testing
         #expect(try modernEcho("before") == "before")
         #expect(try legacyEcho("before", id: 2) == "before")
 
-        kill(broker.processIdentifier, SIGKILL)
-        broker.waitUntilExit()
+        try broker.stop(signal: SIGKILL)
         // While the broker is away the gateway stays up and says so.
         try eventually(within: 5) { (try? HTTP.request(port: port, "GET", "/healthz", timeout: 2))?.status == 503 }
         #expect(try HTTP.modern(port: port, path, token: token, method: "tools/list", timeout: 5).status == 503)

@@ -1,5 +1,6 @@
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 
 /// `serve` keeps its gateway alive and stops everything it started.
@@ -53,10 +54,7 @@ extension ServeLifecycleTests {
         gateway.standardOutput = output
         gateway.standardError = FileHandle.nullDevice
         try gateway.run()
-        defer {
-            gateway.terminate()
-            gateway.waitUntilExit()
-        }
+        defer { _ = try? gateway.stop() }
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         let port = try #require(line.firstMatch(of: /LISTENING (\d+)/).flatMap { Int($0.1) }, "\(line)")
         #expect(try HTTP.request(port: port, "GET", "/healthz").status == 503)

@@ -1,6 +1,7 @@
 import Foundation
 import MCPWire
 import Synchronization
+import TestSupport
 import Testing
 
 /// `serve` end to end with raw HTTP: both eras on one URL, namespacing, injection and masking.
@@ -169,9 +170,10 @@ func sha256Hex(_ text: String) -> String {
     process.standardInput = input
     process.standardOutput = output
     try? process.run()
+    process.killIfStillRunning(after: 30)
     input.fileHandleForWriting.write(Data(text.utf8))
     try? input.fileHandleForWriting.close()
     let out = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    _ = try? process.waitForExit()
     return String(String(decoding: out, as: UTF8.self).prefix(64))
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MCP
 import SystemPackage
+import TestSupport
 import Testing
 
 /// The official MCP Swift SDK (0.12.1) as a client of the gateway, over both transports its Linux build has:
@@ -115,8 +116,6 @@ private final class ConnectProcess: @unchecked Sendable {
     }
 
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
+        _ = try? process.stop()
     }
 }

@@ -83,6 +83,7 @@ struct BrokerRuntime: Sendable {
             group.addTask {
                 for await number in signals.signals {
                     logger.notice("stopping on signal \(number)")
+                    ShutdownDeadline.arm(after: .seconds(10), logger: logger)
                     break
                 }
                 return true

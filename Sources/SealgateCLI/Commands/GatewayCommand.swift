@@ -48,6 +48,7 @@ struct GatewayCommand: AsyncParsableCommand {
             group.addTask {
                 for await number in signals.signals {
                     logger.notice("stopping on signal \(number)")
+                    ShutdownDeadline.arm(after: .seconds(10), logger: logger)
                     return
                 }
             }

@@ -2,6 +2,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import MCPWire
+import TestSupport
 import Testing
 import Vault
 
@@ -41,10 +42,7 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
 
     deinit {
         // A test that failed before `stop()` still takes its broker (and so its upstreams) down.
-        if let process, process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
+        _ = try? process?.stop(grace: 10)
         try? FileManager.default.removeItem(atPath: (home.path as NSString).deletingLastPathComponent)
     }
 
@@ -86,11 +84,15 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
         guard ready else { throw CLIFailure("the broker did not start: \(logs)") }
     }
 
-    /// Stops the broker with SIGTERM and waits for it.
+    /// Stops the broker with SIGTERM and waits for it; a broker still running 20 s later is killed and fails the
+    /// test.
     func stop() async {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        _ = await eventually(within: 10) { !process.isRunning }
+        guard let process else { return }
+        do {
+            try process.stop()
+        } catch {
+            Issue.record("\(error); its log: \(logs)")
+        }
     }
 
     var brokerPID: Int32? { process?.processIdentifier }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `sealgate` binary, run against its own temporary home.
@@ -42,12 +43,13 @@ final class SealgateCLI: @unchecked Sendable {
     @discardableResult
     func run(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> Result {
         let process = try start(args, stdin: stdin, env: env)
+        process.killIfStillRunning(after: 120)  // a hung command fails its test instead of stalling the run
         let (stdout, stderr) = (process.standardOutput as! Pipe, process.standardError as! Pipe)
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let ending = try process.waitForExit()
         let result = Result(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            status: ending.status, stdout: String(decoding: out, as: UTF8.self),
             stderr: String(decoding: err, as: UTF8.self))
         transcript += result.output
         return result
@@ -57,11 +59,11 @@ final class SealgateCLI: @unchecked Sendable {
     /// (a status other than success, refusal or stale key).
     func runDetached(_ args: [String]) throws {
         let process = try start(args)
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, [0, 4].contains(process.terminationStatus) else {
+        let ending = try process.waitForExit(within: 120)
+        guard !ending.signalled, [0, 4].contains(ending.status) else {
             let stderr = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
             throw CLIError(
-                "sealgate \(args.joined(separator: " ")) ended with \(process.terminationStatus): "
+                "sealgate \(args.joined(separator: " ")) ended with \(ending.status): "
                     + String(decoding: stderr, as: UTF8.self))
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import MCPWire
+import TestSupport
+import Testing
 
 /// The official MCP Python SDK as a client (`Tests/Interop/mcp_client.py`), from the virtualenvs that
 /// `scripts/interop-venv` creates: `v2` (mcp 2.3.0) and `v1` (mcp 1.30.0). Steps in, one JSON line out per step.
@@ -78,7 +80,11 @@ final class PythonClient: @unchecked Sendable {
     /// Waits for the client to exit; returns its status.
     func finish() -> Int32 {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return process.terminationStatus
+        do {
+            return try process.waitForExit(within: 120).status
+        } catch {
+            Issue.record("\(error): \(errors.text)")
+            return -1
+        }
     }
 }

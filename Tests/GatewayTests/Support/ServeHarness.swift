@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A vault home with `sealgate serve` running on a free loopback port, driven through the built binary.
@@ -17,7 +18,7 @@ final class ServeHarness: @unchecked Sendable {
     }
 
     deinit {
-        stop()
+        _ = try? serve?.stop(grace: 10)
         try? FileManager.default.removeItem(atPath: (home as NSString).deletingLastPathComponent)
     }
 
@@ -54,14 +55,13 @@ final class ServeHarness: @unchecked Sendable {
         process.standardError = err
         process.standardInput = input
         try process.run()
+        process.killIfStillRunning(after: 120)  // a hung command fails its test instead of stalling the run
         input.fileHandleForWriting.write(Data((stdin ?? "").utf8))
         try input.fileHandleForWriting.close()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
-        )
+        let ending = try process.waitForExit()
+        return (ending.status, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
     /// Runs and requires success; returns stdout.
@@ -146,11 +146,15 @@ final class ServeHarness: @unchecked Sendable {
         throw HarnessError("no gateway process found")
     }
 
-    /// Stops `serve` with SIGTERM (it stops the gateway and every upstream) and waits for it.
+    /// Stops `serve` with SIGTERM (it stops the gateway and every upstream) and waits for it; a `serve` still
+    /// running 20 s later is killed and fails the test.
     func stop() {
-        guard let serve, serve.isRunning else { return }
-        kill(serve.processIdentifier, SIGTERM)
-        serve.waitUntilExit()
+        guard let serve else { return }
+        do {
+            try serve.stop()
+        } catch {
+            Issue.record("\(error); its output: \(logs)")
+        }
     }
 
     /// A URL path of this gateway: `/ws/SLUG/mcp` by default.

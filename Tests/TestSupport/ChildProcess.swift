@@ -1,0 +1,77 @@
+import Foundation
+
+/// Waiting for child processes without trusting Foundation's exit notice alone, and never without a deadline.
+///
+/// `Process.waitUntilExit()` on Linux waits for Foundation's process-manager thread to notice the exit; under the
+/// suite's parallel load (hundreds of children) a test run was seen to stall with several tests parked in such
+/// waits, and two blocked waits are enough to stop every test on a 2-core machine (Swift's cooperative pool is two
+/// threads wide). So these helpers also ask the kernel (`waitid` with `WNOWAIT`, which leaves the child for
+/// Foundation to reap) and give up at a deadline: the child is killed and the caller gets an error that names it.
+extension Process {
+    /// How a child ended: its exit code, or (`signalled`) the number of the signal that ended it.
+    public struct Ending: Equatable, Sendable {
+        public let status: Int32
+        public let signalled: Bool
+    }
+
+    /// Waits at most `seconds` for the process to end. Past the deadline it is killed (SIGKILL to it and to its
+    /// process group, which it leads when it made its own session) and `ChildProcessError` is thrown.
+    @discardableResult
+    public func waitForExit(within seconds: Double = 60) throws(ChildProcessError) -> Ending {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if let ending = ending { return ending }
+            if Date() >= deadline { break }
+            usleep(5_000)
+        }
+        let pid = processIdentifier
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        throw ChildProcessError("\(describe) did not exit within \(seconds) s; killed it")
+    }
+
+    /// Asks the process to stop with `signal`, waits at most `grace` seconds, then kills it. Throws when it had to
+    /// be killed: a process that ignores SIGTERM is a bug worth a failing test.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, grace: Double = 20) throws(ChildProcessError) -> Ending {
+        if let ending = ending { return ending }
+        kill(processIdentifier, signal)
+        return try waitForExit(within: grace)
+    }
+
+    /// Kills the process if it is still running after `seconds`: reads of its pipes then end instead of blocking the
+    /// test (and, through the thread they hold, other tests) forever.
+    public func killIfStillRunning(after seconds: Double) {
+        let pid = processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+            guard let self, self.ending == nil else { return }
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// How it ended, if it has: Foundation's answer once it has reaped the child, else the kernel's, read without
+    /// reaping.
+    private var ending: Ending? {
+        if !isRunning {
+            return Ending(status: terminationStatus, signalled: terminationReason == .uncaughtSignal)
+        }
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+            info._sifields._sigchld.si_pid == processIdentifier
+        else { return nil }
+        let code = info._sifields._sigchld.si_status
+        return info.si_code == CLD_EXITED
+            ? Ending(status: code, signalled: false) : Ending(status: code, signalled: true)
+    }
+
+    private var describe: String {
+        let name = executableURL?.lastPathComponent ?? "a child"
+        return "\(name) \((arguments ?? []).prefix(4).joined(separator: " ")) (pid \(processIdentifier))"
+    }
+}
+
+/// A child process that did not end in time.
+public struct ChildProcessError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
