@@ -97,15 +97,25 @@ public final class BlockingBrokerClient {
         decoder.append(readBuffer[0..<n])
     }
 
-    /// Receives until `match` accepts a message; others are kept for later `receive` calls.
+    /// Receives until `match` accepts a message, for at most `timeout` seconds in all (a stream of other messages does
+    /// not extend it); others are kept for later `receive` calls.
     public func receive<T>(timeout: Double = 10, _ match: (BrokerMessage) -> T?) throws(BrokerClientError) -> T {
         var skipped: [BrokerMessage] = []
         defer { buffered = skipped + buffered }
+        let deadline = monotonicSeconds() + timeout
         while true {
-            let message = try receive(timeout: timeout)
+            let left = deadline - monotonicSeconds()
+            guard left > 0 else { throw BrokerClientError("no matching answer from the broker within \(timeout) s") }
+            let message = try receive(timeout: left)
             if let value = match(message) { return value }
             skipped.append(message)
         }
+    }
+
+    private func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Says hello, takes the welcome, and returns the first snapshot.
