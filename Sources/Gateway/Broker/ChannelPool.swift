@@ -50,17 +50,20 @@ final class ChannelPool: Sendable {
     }
 
     /// The open channel for `key`, opening it (and starting its upstream) if needed.
+    ///
+    /// A channel left unused past two thirds of its lease was not renewed (`renewDue` renews only channels in use),
+    /// and its lease may end under the request about to use it: it is renewed first, and reopened if that fails.
     func channel(_ key: ChannelKey) async throws(GatewayError) -> OpenChannel {
         let now = ContinuousClock.Instant.now
         let broker = self.broker
-        let found = state.withLock { state -> Result<OpenChannel, Never>? in
-            if let entry = state.entries[key] {
-                state.entries[key]?.lastUsed = now
-                return .success(entry.channel)
-            }
-            return nil
+        let found = state.withLock { state -> Entry? in
+            state.entries[key]?.lastUsed = now
+            return state.entries[key]
         }
-        if case .success(let channel)? = found { return channel }
+        if let found {
+            if now - found.renewedAt < found.leaseLifetime * 2 / 3 { return found.channel }
+            if await renew(key, found, at: now) { return found.channel }
+        }
         let task = state.withLock { state in
             if let running = state.opening[key] { return running }
             let task = Task { try await Self.open(key, broker: broker) }
@@ -149,17 +152,24 @@ final class ChannelPool: Sendable {
                     && (entry.lastUsed > entry.renewedAt || liveSessions.contains(key.session))
             }
         }
-        guard let link = try? broker.link() else { return }  // reconnecting: nothing to renew
-        for (key, entry) in due {
-            let ref = "r\(link.nextNumber())"
-            let answer = try? await link.call(ref: ref, .renew(ref: ref, lease: entry.channel.lease.id))
-            state.withLock { state in
-                if case .renewed? = answer {
-                    state.entries[key]?.renewedAt = now
-                } else if state.entries[key]?.channel.number == entry.channel.number {
-                    _ = Self.forget(entry.channel.number, in: &state)  // the lease is gone; the next request reopens
-                }
+        for (key, entry) in due { await renew(key, entry, at: now) }
+    }
+
+    /// Renews `entry`'s lease; when that fails the channel is forgotten, so that the next request reopens it.
+    @discardableResult
+    private func renew(_ key: ChannelKey, _ entry: Entry, at now: ContinuousClock.Instant) async -> Bool {
+        guard let link = try? broker.link() else { return false }  // reconnecting: the channel goes with the link
+        let ref = "r\(link.nextNumber())"
+        let answer = try? await link.call(ref: ref, .renew(ref: ref, lease: entry.channel.lease.id))
+        return state.withLock { state in
+            if case .renewed? = answer {
+                if state.entries[key]?.channel.number == entry.channel.number { state.entries[key]?.renewedAt = now }
+                return true
             }
+            if state.entries[key]?.channel.number == entry.channel.number {
+                _ = Self.forget(entry.channel.number, in: &state)
+            }
+            return false
         }
     }
 
