@@ -6,11 +6,15 @@ import MCPWire
 /// tests; a gateway wants an asynchronous client.
 public final class BlockingBrokerClient {
     private let fd: Int32
+    /// Seconds a write may wait for the broker to read.
+    private let writeTimeout: Int
     private var decoder = FrameDecoder()
     private var buffered: [BrokerMessage] = []
 
-    /// Connects to the socket at `path`.
-    public init(path: String) throws(BrokerClientError) {
+    /// Connects to the socket at `path`. A write that the broker does not read within `writeTimeout` seconds fails
+    /// (reads have their own timeouts).
+    public init(path: String, writeTimeout: Int = 30) throws(BrokerClientError) {
+        self.writeTimeout = writeTimeout
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BrokerClientError("cannot create a socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_un()
@@ -33,6 +37,8 @@ public final class BlockingBrokerClient {
                 "cannot connect to the broker at \(path): \(reason)",
                 remedy: "start it with `sealgate broker` (or `sealgate serve`)")
         }
+        var limit = timeval(tv_sec: writeTimeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {
@@ -47,8 +53,12 @@ public final class BlockingBrokerClient {
     public func sendRaw(_ bytes: [UInt8]) throws(BrokerClientError) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            // send with MSG_NOSIGNAL: a broker that went away is an error to report, not a SIGPIPE that kills the caller.
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw BrokerClientError("the broker read nothing for \(writeTimeout) s")
+            }
             guard n > 0 else { throw BrokerClientError("the broker closed the connection") }
             offset += n
         }

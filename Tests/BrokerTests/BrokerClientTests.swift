@@ -1,0 +1,75 @@
+import BrokerClient
+import BrokerProtocol
+import Foundation
+import Testing
+
+/// The blocking client never waits forever on a broker that stopped reading or answering.
+struct BrokerClientTests {
+    @Test func aWriteTheBrokerNeverReadsFailsAfterTheWriteTimeout() throws {
+        let listener = try SilentListener()
+        let client = try BlockingBrokerClient(path: listener.path, writeTimeout: 1)
+        let started = Date()
+        // Far more than the socket buffers hold: the write blocks until the timeout.
+        let error = #expect(throws: BrokerClientError.self) {
+            try client.sendRaw([UInt8](repeating: 0x20, count: 64 << 20))
+        }
+        #expect(error?.message == "the broker read nothing for 1 s")
+        #expect(Date().timeIntervalSince(started) < 10)
+        withExtendedLifetime(listener) {}
+    }
+
+    @Test func otherMessagesDoNotExtendTheWaitForAMatch() throws {
+        let listener = try SilentListener()
+        let client = try BlockingBrokerClient(path: listener.path)
+        // A message that does not match every 100 ms for 3 s: each one used to restart the wait.
+        listener.chatter(BrokerMessage.closed(channel: 1, reason: "not this one").frame, every: 0.1, for: 3)
+        let started = Date()
+        #expect(throws: BrokerClientError.self) { _ = try client.receive(timeout: 0.5) { _ -> Bool? in nil } }
+        #expect(Date().timeIntervalSince(started) < 2)
+        withExtendedLifetime(listener) {}
+    }
+}
+
+/// A Unix socket that accepts connections (in the kernel's backlog) and never reads from them; it can be made to
+/// send the same frame over and over.
+private final class SilentListener {
+    let path: String
+    private let fd: Int32
+
+    init() throws {
+        var template = Array("/tmp/sealgate-silent-XXXXXX".utf8CString)
+        path = String(cString: mkdtemp(&template)!) + "/s.sock"
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 4) == 0 else { throw CLIFailure("cannot listen on \(path)") }
+    }
+
+    /// Accepts one connection on a thread of its own and writes `frame` to it every `interval` for `duration` seconds.
+    func chatter(_ frame: [UInt8], every interval: Double, for duration: Double) {
+        let fd = self.fd
+        Thread.detachNewThread {
+            let connection = accept(fd, nil, nil)
+            guard connection >= 0 else { return }
+            defer { close(connection) }
+            let end = Date().addingTimeInterval(duration)
+            while Date() < end {
+                let sent = frame.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if sent < 0 { return }  // the client has gone
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+        rmdir((path as NSString).deletingLastPathComponent)
+    }
+}
