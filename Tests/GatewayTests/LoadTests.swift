@@ -2,16 +2,20 @@ import Foundation
 import MCPWire
 import Testing
 
-/// One gateway holding a thousand client sessions at once: 2025-era sessions with their GET streams open and
+/// One gateway holding hundreds of client sessions at once: 2025-era sessions with their GET streams open and
 /// 2026-07-28 `subscriptions/listen` streams, while stateless 2026 calls run on top. All of them stay live (a
-/// change reaches every stream) and the gateway's memory per session is reported.
+/// change reaches every stream) and the gateway's memory per session is reported (`scripts/bench` holds 1,000).
+///
+/// Every connection is a descriptor of the test process, which other tests share: past about 1,350 open
+/// descriptors, Foundation's `Process.run()` (of a test running meanwhile) was seen to crash reading past the end
+/// of its list of them. So the test stays well under 1,000.
 @Suite struct LoadTests {
-    static let legacySessions = 600
-    static let listenStreams = 400
-    static let statelessCalls = 400
+    static let legacySessions = 400
+    static let listenStreams = 250
+    static let statelessCalls = 200
 
     @Test(.timeLimit(.minutes(3)))
-    func aThousandSessionsAreHeldAndAllHearAChange() throws {
+    func hundredsOfSessionsAreHeldAndAllHearAChange() throws {
         let (harness, token) = try ServingTests.served()
         try harness.addTestUpstream("late")
         let path = harness.path()
@@ -57,7 +61,7 @@ import Testing
         #expect(metrics.contains(#"sealgate_sessions_active{era="2025-11-25"} \#(Self.legacySessions)"#))
         #expect(metrics.contains(#"sealgate_sessions_active{era="2026-07-28"} \#(Self.listenStreams)"#))
 
-        // A change reaches every one of the thousand streams.
+        // A change reaches every one of the streams.
         try harness.ok(["mcp", "install", "late", "--workspace", "eng"])
         for (i, stream) in streams.enumerated() {
             var heard = false

@@ -1,12 +1,12 @@
 import Foundation
 
-/// Waiting for child processes without trusting Foundation's exit notice alone, and never without a deadline.
+/// Waiting for child processes never without a deadline.
 ///
-/// `Process.waitUntilExit()` on Linux waits for Foundation's process-manager thread to notice the exit; under the
-/// suite's parallel load (hundreds of children) a test run was seen to stall with several tests parked in such
-/// waits, and two blocked waits are enough to stop every test on a 2-core machine (Swift's cooperative pool is two
-/// threads wide). So these helpers also ask the kernel (`waitid` with `WNOWAIT`, which leaves the child for
-/// Foundation to reap) and give up at a deadline: the child is killed and the caller gets an error that names it.
+/// A broker that never saw its SIGTERM (a signal lost by libdispatch, since fixed in `SignalWatcher`) once left a
+/// test parked in `Process.waitUntilExit()` for good, and two parked waits stop every test on a 2-core machine
+/// (Swift's cooperative pool is two threads wide): CI ran out of time. So these helpers give up at a deadline, kill
+/// the child and throw an error that names it. They also ask the kernel (`waitid` with `WNOWAIT`, which leaves the
+/// child for Foundation to reap) rather than trusting Foundation's exit notice alone.
 extension Process {
     /// How a child ended: its exit code, or (`signalled`) the number of the signal that ended it.
     public struct Ending: Equatable, Sendable {
