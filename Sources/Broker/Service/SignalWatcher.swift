@@ -6,9 +6,9 @@ import Glibc
 /// caught by a handler that writes them to a pipe (`sealgate_signal_pipe`), and a Dispatch read source turns what
 /// arrives there into the sequence.
 ///
-/// Not a Dispatch signal source: on Linux libdispatch relies on the signal reaching a thread where it can see it,
-/// and with the signal ignored meanwhile a SIGTERM was seen to vanish (a broker that never stopped). A handler
-/// receives the signal on whichever thread the kernel picks.
+/// Not a Dispatch signal source with the signal ignored meanwhile: on Linux that lost signals (a broker that never
+/// saw its SIGTERM; `SignalWatcherTests` lost the first of 200 in two runs of three). A handler runs on whichever
+/// thread the kernel picks for the signal.
 ///
 /// `@unchecked Sendable`: `source` and `numbers` are written only in `init` and read only in `deinit`; `signals` is
 /// Sendable.

@@ -7,9 +7,9 @@
 int sealgate_pipe_cloexec(int fds[2]);
 
 /// The read end of the process's signal pipe (made on the first call; close-on-exec, non-blocking): every signal
-/// caught with `sealgate_catch_signal` writes its number there as one byte. A handler works whichever thread the
-/// kernel picks for the signal, where a signal ignored or left to libdispatch can be lost; and, unlike an ignored
-/// signal, a caught one is back to its default in a program this process executes. Returns -1 with errno set.
+/// caught with `sealgate_catch_signal` writes its number there as one byte. A handler runs whichever thread the
+/// kernel picks for the signal; and, unlike an ignored signal, a caught one is back to its default action in a
+/// program this process executes. Returns -1 with errno set.
 int sealgate_signal_pipe(void);
 
 /// Catches `signo` with the handler that writes to the signal pipe (make the pipe first). Returns 0, or -1.
