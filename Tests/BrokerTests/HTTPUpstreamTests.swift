@@ -23,6 +23,7 @@ struct HTTPUpstreamTests {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
+            process.killIfStillRunning(after: 60)  // its first line must come; a silent server ends the read
             var line = ""
             while !line.contains("\n") {
                 let chunk = output.fileHandleForReading.availableData

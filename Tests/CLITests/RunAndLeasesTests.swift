@@ -43,6 +43,7 @@ struct RunAndLeasesTests {
             "run", "--server", "api", "--", "/bin/sh", "-c",
             "trap 'echo got-term; exit 42' TERM; echo ready; while true; do sleep 0.05; done",
         ])
+        process.killIfStillRunning(after: 60)  // a command that never says ready ends the reads below
         let stdout = (process.standardOutput as! Pipe).fileHandleForReading
         var seen = ""
         while !seen.contains("ready") {
@@ -51,7 +52,6 @@ struct RunAndLeasesTests {
             seen += String(decoding: chunk, as: UTF8.self)
         }
         kill(process.processIdentifier, SIGTERM)
-        process.killIfStillRunning(after: 30)
         seen += String(decoding: stdout.readDataToEndOfFile(), as: UTF8.self)
         let ending = try process.waitForExit()
         #expect(seen.contains("got-term"))

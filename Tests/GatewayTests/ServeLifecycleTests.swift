@@ -54,6 +54,7 @@ extension ServeLifecycleTests {
         gateway.standardOutput = output
         gateway.standardError = FileHandle.nullDevice
         try gateway.run()
+        gateway.killIfStillRunning(after: 60)  // its first line must come; a silent gateway ends the read
         defer { _ = try? gateway.stop() }
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         let port = try #require(line.firstMatch(of: /LISTENING (\d+)/).flatMap { Int($0.1) }, "\(line)")
