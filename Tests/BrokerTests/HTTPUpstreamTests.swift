@@ -23,13 +23,15 @@ struct HTTPUpstreamTests {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
-            process.killIfStillRunning(after: 60)  // its first line must come; a silent server ends the read
+            // A server that never says where it listens is killed, which ends the read.
+            let watchdog = process.killIfStillRunning(after: 60)
             var line = ""
             while !line.contains("\n") {
                 let chunk = output.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 line += String(decoding: chunk, as: UTF8.self)
             }
+            watchdog.cancel()
             guard
                 let port = line.split(separator: " ").last.flatMap({
                     Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -130,16 +132,20 @@ struct HTTPUpstreamTests {
     @Test func anSSEEndpointOnAnotherOriginIsRefused() async throws {
         let server = try HTTPServer(era: "legacy", extra: ["--sse-endpoint-prefix", "http://127.0.0.2:9"])
         let harness = try harness(server, path: "/sse")
-        try await harness.start(["--log-level", "debug"])
+        try await harness.start()
         let client = try harness.client()
         try client.send(.open(ref: "r", workspace: "eng", server: "web", session: "s"))
-        let answer = try client.receive(timeout: 30) { message -> BrokerMessage? in
+        // At once, not after the handshake timeout (30 s here).
+        let answer = try client.receive(timeout: 15) { message -> BrokerMessage? in
             switch message {
             case .opened("r", _, _, _), .failure("r", _, _, _): return message
             default: return nil
             }
         }
-        guard case .failure(_, _, .upstreamFailed, _) = answer else { throw CLIFailure("opened: \(answer)") }
+        guard case .failure(_, _, .upstreamFailed, let message) = answer else {
+            throw CLIFailure("opened: \(answer)")
+        }
+        #expect(message.contains("named an endpoint on another origin"))
         #expect(harness.logs.contains("named an endpoint on another origin; refused"))
         await harness.stop()
     }

@@ -54,9 +54,10 @@ extension ServeLifecycleTests {
         gateway.standardOutput = output
         gateway.standardError = FileHandle.nullDevice
         try gateway.run()
-        gateway.killIfStillRunning(after: 60)  // its first line must come; a silent gateway ends the read
+        let watchdog = gateway.killIfStillRunning(after: 60)  // a gateway that never says its port ends the read
         defer { _ = try? gateway.stop() }
         let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        watchdog.cancel()
         let port = try #require(line.firstMatch(of: /LISTENING (\d+)/).flatMap { Int($0.1) }, "\(line)")
         #expect(try HTTP.request(port: port, "GET", "/healthz").status == 503)
         let token = "mwt_" + String(repeating: "A", count: 43)

@@ -40,13 +40,17 @@ extension Process {
     }
 
     /// Kills the process if it is still running after `seconds`: reads of its pipes then end instead of blocking the
-    /// test (and, through the thread they hold, other tests) forever.
-    public func killIfStillRunning(after seconds: Double) {
+    /// test (and, through the thread they hold, other tests) forever. Cancel the returned item once the read it
+    /// guards is done, if the process is meant to live on.
+    @discardableResult
+    public func killIfStillRunning(after seconds: Double) -> DispatchWorkItem {
         let pid = processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+        let watchdog = DispatchWorkItem { [weak self] in
             guard let self, self.ending == nil else { return }
             kill(pid, SIGKILL)
         }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
+        return watchdog
     }
 
     /// How it ended, if it has: Foundation's answer once it has reaped the child, else the kernel's, read without

@@ -43,6 +43,8 @@ actor HTTPUpstream: Upstream {
     private var sseWaiting: [Int: CheckedContinuation<JSONRPCMessage?, Never>] = [:]
     private var sseEarly: [Int: JSONRPCMessage] = [:]
     private var endpointWaiter: CheckedContinuation<String?, Never>?
+    /// The stream named an endpoint on another origin: the start fails at once, without waiting for the timeout.
+    private var endpointRefused = false
     private var retiredMaskers: [Int] = []
     /// Requests the upstream made of its client, by the id the client will answer.
     private var upstreamRequests: [RequestID: Int] = [:]
@@ -150,6 +152,7 @@ actor HTTPUpstream: Upstream {
     /// HTTP+SSE (2024-11-05): open the stream, wait for the endpoint it names, then `initialize` through it.
     private func startSSE(_ plan: HTTPPlan) async throws(BrokerError) -> UpstreamInfo {
         session = .sse(endpoint: "", version: ProtocolEra.legacyVersion)
+        endpointRefused = false
         openNotificationStream()
         let timeout = configuration.handshakeTimeout
         let endpoint: String? = await withTaskGroup(of: String?.self) { group in
@@ -165,6 +168,12 @@ actor HTTPUpstream: Upstream {
         }
         guard let endpoint else {
             session = nil
+            if endpointRefused {
+                throw BrokerError(
+                    .upstreamFailed,
+                    "HTTP+SSE upstream \(key.server) named an endpoint on another origin, where its headers must not go",
+                    remedy: "check the server's URL; its endpoint must be on the same scheme, host and port")
+            }
             throw BrokerError(
                 .upstreamFailed, "upstream \(key.server) speaks neither Streamable HTTP nor HTTP+SSE",
                 remedy: "check the server's URL")
@@ -201,6 +210,7 @@ actor HTTPUpstream: Upstream {
 
     private func waitForEndpoint() async -> String? {
         if case .sse(let endpoint, _)? = session, !endpoint.isEmpty { return endpoint }
+        if endpointRefused { return nil }
         return await withCheckedContinuation { endpointWaiter = $0 }
     }
 
@@ -217,6 +227,9 @@ actor HTTPUpstream: Upstream {
         else {
             logger.error(
                 "HTTP+SSE upstream named an endpoint on another origin; refused", metadata: ["upstream": "\(key)"])
+            endpointRefused = true
+            endpointWaiter?.resume(returning: nil)
+            endpointWaiter = nil
             return
         }
         let resolved = url.absoluteString

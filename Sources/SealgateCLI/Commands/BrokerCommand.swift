@@ -26,6 +26,8 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: Logger.Level = .info
     @Option(help: "Lease lifetime unless renewed (default 15m).") var leaseTtl: DurationArgument?
     @Option(help: "How long a request may wait for its upstream (default 60s).") var requestTimeout: DurationArgument?
+    @Option(help: "How long a starting upstream may take to answer its era probe and initialize (default 10s).")
+    var handshakeTimeout: DurationArgument?
     @Option(help: "Stop an upstream after this long without traffic (default 10m).") var idleTimeout: DurationArgument?
     @Option(help: "First wait before restarting a crashed upstream; doubles per crash (default 100ms).")
     var restartBackoff: DurationArgument?
@@ -42,6 +44,9 @@ struct BrokerRuntime: Sendable {
         var configuration = BrokerConfiguration()
         if let leaseTtl = options.leaseTtl { configuration.leaseTTL = leaseTtl.duration }
         if let requestTimeout = options.requestTimeout { configuration.requestTimeout = requestTimeout.duration }
+        if let handshakeTimeout = options.handshakeTimeout {
+            configuration.handshakeTimeout = handshakeTimeout.duration
+        }
         if let idleTimeout = options.idleTimeout { configuration.idleTimeout = idleTimeout.duration }
         if let restartBackoff = options.restartBackoff { configuration.initialBackoff = restartBackoff.duration }
         logger = Logging.logger(label: "sealgate.broker", level: options.logLevel)

@@ -65,11 +65,16 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
     }
 
     /// Starts `sealgate broker` with extra flags (`--request-timeout 500ms`, …) and waits until it accepts
-    /// connections.
+    /// connections. Upstreams get 30 s for their handshake (not 10): the whole suite starts at once on two cores.
     func start(_ flags: [String] = []) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.sealgate)
-        process.arguments = ["--home", home.path, "broker", "--socket", socketPath, "--log-level", "debug"] + flags
+        process.arguments =
+            [
+                "--home", home.path, "broker", "--socket", socketPath, "--log-level", "debug", "--handshake-timeout",
+                "30s",
+            ]
+            + flags
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log

@@ -96,11 +96,12 @@ final class ServeHarness: @unchecked Sendable {
         try ok(["server", "add", slug, "--command", Self.testUpstream, "--arg=--era", "--arg", era] + secret)
     }
 
-    /// Starts `serve` on a free port and waits until the gateway answers `/healthz`.
+    /// Starts `serve` on a free port and waits until the gateway answers `/healthz`. Upstreams get 30 s for their
+    /// handshake (not 10): the whole suite starts at once on two cores.
     func start(extra: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + extra
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--handshake-timeout", "30s"] + extra
         process.environment = environment
         let (out, err) = (Pipe(), Pipe())
         process.standardOutput = out
