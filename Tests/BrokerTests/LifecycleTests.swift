@@ -5,6 +5,8 @@ import MCPWire
 import Testing
 import Vault
 
+@testable import Broker
+
 /// Upstream processes over their life: crashes, hangs, idleness, leases, rotation, and nothing left behind.
 @Suite(.serialized)
 struct LifecycleTests {
@@ -60,6 +62,27 @@ struct LifecycleTests {
         guard case .error(let error) = outcome else { throw CLIFailure("\(outcome)") }
         #expect(error.message == "request cancelled")
         #expect(try client.tool(channel, "echo", ["text": "next"]) == "next")
+        await harness.stop()
+    }
+
+    @Test func anUpstreamThatNeverAnswersItsHandshakeFailsWithinTheHandshakeTimeout() async throws {
+        let harness = try BrokerHarness { vault in
+            try vault.addServer(
+                ServerDefinition(slug: "mute", transport: .stdio(command: "/bin/sleep", args: ["600"])))
+            try vault.install(server: "mute", workspace: "eng")
+        }
+        try await harness.start(["--handshake-timeout", "1s"])  // the harness's own 30 s comes first; the last wins
+        let client = try harness.client()
+        let started = Date()
+        try client.send(.open(ref: "o", workspace: "eng", server: "mute", session: "s"))
+        let answer = try client.receive(timeout: 30) { message -> BrokerMessage? in
+            if case .failure("o", _, _, _) = message { return message }
+            if case .opened("o", _, _, _) = message { return message }
+            return nil
+        }
+        guard case .failure(_, _, .upstreamFailed, _) = answer else { throw CLIFailure("\(answer)") }
+        // The era probe, then `initialize`: one handshake timeout each, plus the sweep's 100 ms steps.
+        #expect(Date().timeIntervalSince(started) < 8)
         await harness.stop()
     }
 
@@ -220,9 +243,9 @@ struct LifecycleTests {
     }
 }
 
-/// Test-upstream processes whose parent is this test process.
+/// Test-upstream processes whose parent is `parent`.
 func upstreamProcesses(childrenOf parent: Int32) -> [Int32] {
-    children(of: parent).filter { pid in
+    ShutdownDeadline.childProcesses(of: parent).filter { pid in
         ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "").hasSuffix(
             "sealgate-test-upstream")
     }
@@ -230,21 +253,10 @@ func upstreamProcesses(childrenOf parent: Int32) -> [Int32] {
 
 /// Children of `parent` in state Z.
 func zombies(childrenOf parent: Int32) -> [Int32] {
-    children(of: parent).filter { pid in
+    ShutdownDeadline.childProcesses(of: parent).filter { pid in
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return false }
         return stat[stat.index(close, offsetBy: 2)] == "Z"
-    }
-}
-
-func children(of parent: Int32) -> [Int32] {
-    let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
-    return pids.filter { pid in
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-        return fields.count > 1 && Int32(fields[1]) == parent
     }
 }

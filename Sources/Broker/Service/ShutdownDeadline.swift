@@ -18,11 +18,10 @@ public enum ShutdownDeadline {
         }
     }
 
-    /// The pids whose parent is this process, read from /proc.
-    static func childProcesses() -> [pid_t] {
+    /// The pids whose parent is `parent` (this process by default), read from /proc.
+    static func childProcesses(of parent: pid_t = getpid()) -> [pid_t] {
         guard let directory = opendir("/proc") else { return [] }
         defer { closedir(directory) }
-        let me = getpid()
         var children: [pid_t] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
@@ -32,7 +31,7 @@ public enum ShutdownDeadline {
             // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
             guard let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, pid_t(fields[1]) == me { children.append(pid) }
+            if fields.count > 1, pid_t(fields[1]) == parent { children.append(pid) }
         }
         return children
     }
