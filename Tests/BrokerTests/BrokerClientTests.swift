@@ -28,6 +28,41 @@ struct BrokerClientTests {
         #expect(Date().timeIntervalSince(started) < 2)
         withExtendedLifetime(listener) {}
     }
+
+    /// A broker that went away is an error to report. SIGPIPE is blocked on this thread while the client writes, so
+    /// a write made without `MSG_NOSIGNAL` would leave one pending here (a blocked signal is kept even when the
+    /// process ignores it) instead of killing the test run.
+    @Test func writingToABrokerThatHungUpIsAnErrorAndRaisesNoSIGPIPE() throws {
+        let listener = try SilentListener()
+        let client = try BlockingBrokerClient(path: listener.path)
+        listener.hangUpOnNextConnection()
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer {
+            var zero = timespec()
+            while sigtimedwait(&pipeSignal, nil, &zero) == SIGPIPE {}  // drop what a failing run left pending
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        var failure: BrokerClientError?
+        let deadline = Date().addingTimeInterval(10)
+        // The first writes may land in the socket buffer before the hang-up is seen; one fails soon after.
+        while failure == nil, Date() < deadline {
+            do {
+                try client.send(.listLeases(ref: "l"))
+                Thread.sleep(forTimeInterval: 0.01)
+            } catch {
+                failure = error
+            }
+        }
+        #expect(failure?.message == "the broker closed the connection")
+        var pending = sigset_t()
+        sigpending(&pending)
+        #expect(sigismember(&pending, SIGPIPE) == 0, "a write raised SIGPIPE")
+        withExtendedLifetime(listener) {}
+    }
 }
 
 /// A Unix socket that accepts connections (in the kernel's backlog) and never reads from them; it can be made to
@@ -64,6 +99,15 @@ private final class SilentListener {
                 if sent < 0 { return }  // the client has gone
                 Thread.sleep(forTimeInterval: interval)
             }
+        }
+    }
+
+    /// Accepts one connection on a thread of its own and closes it at once.
+    func hangUpOnNextConnection() {
+        let fd = self.fd
+        Thread.detachNewThread {
+            let connection = accept(fd, nil, nil)
+            if connection >= 0 { close(connection) }
         }
     }
 
