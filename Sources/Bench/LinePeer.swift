@@ -60,7 +60,7 @@ final class LinePeer {
 
 /// The echo upstream started with our own pipes, talked to directly.
 final class DirectUpstream {
-    let process = Process()
+    private let process = Process()
     let peer: LinePeer
     private let input = Pipe()
     private let output = Pipe()
