@@ -10,11 +10,11 @@ import Testing
         let (harness, token) = try ServingTests.prepared()
         let socket = harness.home + "/broker.sock"
         var broker = try harness.spawn(["broker", "--socket", socket, "--log-level", "warning"])
-        defer { kill(broker.processIdentifier, SIGTERM) }
+        defer { _ = try? broker.stop() }
         try eventually(within: 30) { FileManager.default.fileExists(atPath: socket) }
         let gateway = try harness.spawn(
             ["gateway", "--broker-socket", socket, "--listen", "127.0.0.1:0", "--log-level", "warning"])
-        defer { kill(gateway.processIdentifier, SIGTERM) }
+        defer { _ = try? gateway.stop() }
         let port = try Self.listeningPort(of: gateway)
         let path = harness.path()
         // Listening comes before the broker's first snapshot: ready is when /healthz says so.

@@ -7,6 +7,11 @@ import Foundation
 /// (Swift's cooperative pool is two threads wide): CI ran out of time. So these helpers give up at a deadline, kill
 /// the child and throw an error that names it. They also ask the kernel (`waitid` with `WNOWAIT`, which leaves the
 /// child for Foundation to reap) rather than trusting Foundation's exit notice alone.
+///
+/// Every wait ends in `waitUntilExit()`, even when the child is known to be gone: in Foundation 6.3.1 a `Process`
+/// and its run-loop source retain each other until `waitUntilExit()` breaks the cycle, so a process only polled
+/// through `isRunning` keeps its pipes open forever. Hundreds of such leaks pushed the test process past ~1,350
+/// descriptors, where `Process.run()` itself crashes (swift-corelibs-foundation #5472).
 extension Process {
     /// How a child ended: its exit code, or (`signalled`) the number of the signal that ended it.
     public struct Ending: Equatable, Sendable {
@@ -20,13 +25,17 @@ extension Process {
     public func waitForExit(within seconds: Double = 60) throws(ChildProcessError) -> Ending {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            if let ending = ending { return ending }
+            if let ending = ending {
+                waitUntilExit()  // the child is gone; this only waits for Foundation to reap it and frees the process
+                return ending
+            }
             if Date() >= deadline { break }
             usleep(5_000)
         }
         let pid = processIdentifier
         kill(-pid, SIGKILL)
         kill(pid, SIGKILL)
+        waitUntilExit()
         throw ChildProcessError("\(describe) did not exit within \(seconds) s; killed it")
     }
 

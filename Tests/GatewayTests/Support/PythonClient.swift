@@ -43,7 +43,7 @@ final class PythonClient: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        _ = try? process.stop(grace: 10)  // stops a client a failed test left running, and frees its pipes
     }
 
     /// The next line the client printed, as JSON; throws after `timeout` seconds or at its end.
