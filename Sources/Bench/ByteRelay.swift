@@ -29,23 +29,31 @@ enum ByteRelay {
         let toUpstream = input.fileHandleForWriting.fileDescriptor
         let fromUpstream = output.fileHandleForReading.fileDescriptor
 
+        // Ends the relay with its upstream: the end of its stdin stops it, and waiting reaps it (an exit that left it
+        // running would leave it to an init that may not reap it).
+        func finish(_ status: Int32) -> Never {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+            exit(status)
+        }
+
         var watched = [pollfd(fd: client, events: Int16(POLLIN), revents: 0)]
         watched.append(pollfd(fd: fromUpstream, events: Int16(POLLIN), revents: 0))
         var bytes = [UInt8](repeating: 0, count: 65536)
         while true {
             if poll(&watched, nfds_t(watched.count), -1) < 0 {
                 if errno == EINTR { continue }
-                exit(1)
+                finish(1)
             }
             for entry in watched where entry.revents != 0 {
                 let from = entry.fd
                 let to = from == client ? toUpstream : client
                 let count = bytes.withUnsafeMutableBytes { read(from, $0.baseAddress, $0.count) }
-                guard count > 0 else { exit(0) }  // our client or the upstream went away
+                guard count > 0 else { finish(0) }  // our client or the upstream went away
                 var written = 0
                 while written < count {
                     let n = bytes[written..<count].withUnsafeBytes { write(to, $0.baseAddress, $0.count) }
-                    guard n > 0 else { exit(1) }
+                    guard n > 0 else { finish(1) }
                     written += n
                 }
             }

@@ -40,14 +40,25 @@ struct GatewayBench {
             guard reply.contains("ping \(id)") else { throw BenchError("unexpected answer: \(reply)") }
         }
 
-        let directSamples = try direct()
-        let sealgateSamples = try latency(port: port, call: sealgateCall)
+        // Direct and through Sealgate in turns, as the broker table is measured: the host's drift (on this VM a
+        // direct round trip takes 10 µs in one minute and 50 µs in the next) falls on both rows alike.
+        let directPath = try DirectUpstream()
+        let sealgateClient = try warmClient(port: port, call: sealgateCall)
+        var directSamples: [Double] = []
+        var sealgateSamples: [Double] = []
+        let perRound = max(1, iterations / 5)
+        for round in 0..<5 {
+            let calls = (round * perRound)..<((round + 1) * perRound)
+            directSamples += try calls.map { try directPath.peer.timedEcho($0) }
+            sealgateSamples += try calls.map { id in try timed { try sealgateCall(sealgateClient, 1000 + id) } }
+        }
         var proxySamples: [Double]?
         var proxyRates: [Int: Double] = [:]
         let proxy = try? MCPProxy.start(interop: Self.interop, upstream: upstream)
         if let proxy {
             defer { proxy.stop() }
-            proxySamples = try latency(port: proxy.port, setUp: proxy.session, call: proxy.call)
+            let client = try warmClient(port: proxy.port, setUp: proxy.session, call: proxy.call)
+            proxySamples = try (0..<perRound * 5).map { id in try timed { try proxy.call(client, 1000 + id) } }
             for clients in [1, 4, 16] {
                 proxyRates[clients] = try throughput(
                     clients: clients, port: proxy.port, setUp: proxy.session, call: proxy.call)
@@ -61,7 +72,9 @@ struct GatewayBench {
         let gateway = try gatewayPID(socket: home.path + "/broker.sock")
         let perSession = try memoryPerSession(port: port, token: benchToken, gateway: gateway)
 
-        print("Gateway: tools/call echo against sealgate-echo-upstream (stdio), \(iterations) calls per latency row")
+        print(
+            "Gateway: tools/call echo against sealgate-echo-upstream (stdio), \(perRound * 5) calls per latency row "
+                + "(direct and Sealgate in 5 turns)")
         print("| path                                       | p50 µs   | p90 µs   | p99 µs   | calls/s    |")
         print("|--------------------------------------------|----------|----------|----------|------------|")
         let a = report("direct pipe to the upstream", directSamples)
@@ -135,19 +148,21 @@ struct GatewayBench {
         return (serve, port)
     }
 
-    private func latency(
+    /// A connection set up and warmed by 200 calls.
+    private func warmClient(
         port: Int, setUp: (KeepAliveClient) throws -> Void = { _ in }, call: (KeepAliveClient, Int) throws -> Void
-    ) throws -> [Double] {
+    ) throws -> KeepAliveClient {
         let client = try KeepAliveClient(port: port)
         try setUp(client)
         for id in 0..<200 { try call(client, id) }
-        var samples: [Double] = []
-        for id in 0..<iterations {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try call(client, 1000 + id)
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return samples
+        return client
+    }
+
+    /// Seconds one call took.
+    private func timed(_ call: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try call()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     /// Calls per second over 3 s, with `clients` connections calling back to back on threads of their own.

@@ -34,12 +34,6 @@ func echoRequest(_ id: Int) -> JSONValue {
     .object(["name": "echo", "arguments": .object(["text": .string("ping \(id)")])])
 }
 
-/// Direct: our own pipes to the upstream, one JSON line out, one back.
-func direct() throws -> [Double] {
-    let direct = try DirectUpstream()
-    return try (0..<iterations).map { try direct.peer.timedEcho($0) }
-}
-
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
