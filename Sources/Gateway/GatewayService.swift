@@ -52,6 +52,12 @@ public struct GatewayService: Sendable {
             }
             group.addTask {
                 while !Task.isCancelled {
+                    try await Task.sleep(for: configuration.expiryCheckInterval)
+                    subscribers.endExpired()
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
                     try await Task.sleep(for: configuration.maintenanceInterval)
                     for session in sessions.expire() { front.finish(session) }
                     await pool.renewDue(liveSessions: sessions.brokerSessions)

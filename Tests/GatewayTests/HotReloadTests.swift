@@ -130,4 +130,29 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 1.5)
         #expect(try HTTP.modern(port: harness.port, harness.path(), token: token, method: "tools/list").status == 401)
     }
+
+    /// An expiry changes no configuration, so nothing announces it: the gateway ends the streams itself.
+    @Test func anExpiredTokensSessionsEndWithinASecondOfTheExpiry() throws {
+        let (harness, _) = try Self.prepared()
+        let created = Date()
+        let output = try harness.ok(["client", "create", "brief", "--ttl", "5s"])
+        let issued = Date()
+        let token = String(try #require(output.firstMatch(of: /mwt_[A-Za-z0-9_-]+/)).0)
+        try harness.ok(["client", "grant", "brief", "--workspace", "eng"])
+        let deadline = Date().addingTimeInterval(3)  // the grant reaches the gateway within a second
+        while try HTTP.modern(port: harness.port, harness.path(), token: token, method: "tools/list").status != 200 {
+            #expect(Date() < deadline, "the grant never took effect")
+            if Date() >= deadline { return }
+            usleep(50_000)
+        }
+        let legacy = try Self.legacyStream(harness, token: token, path: harness.path())
+        let modern = try Self.listenStream(harness, token: token, path: harness.path())
+        #expect(try legacy.nextEvent(timeout: 10) == nil)  // the stream ends (waiting past the timeout throws)
+        let last = try modern.nextEvent(timeout: 10)
+        #expect(last?["result"] != nil)  // the listen request is answered, which ends it
+        let ended = Date()
+        #expect(ended >= created.addingTimeInterval(4.9), "ended before the token expired")
+        #expect(ended < issued.addingTimeInterval(5 + 1.5), "ended \(ended.timeIntervalSince(issued)) s after issue")
+        #expect(try HTTP.modern(port: harness.port, harness.path(), token: token, method: "tools/list").status == 401)
+    }
 }

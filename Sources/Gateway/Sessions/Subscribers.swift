@@ -76,6 +76,17 @@ final class Subscribers: Sendable {
         for (notify, kinds) in toNotify { notify(kinds) }
     }
 
+    /// Ends the subscribers whose token has expired. An expiry changes no snapshot, so `configurationChanged` alone
+    /// would leave their streams open until the next change to the configuration.
+    func endExpired() {
+        let ended = subscribers.withLock { all -> [@Sendable () -> Void] in
+            let expired = all.filter { Authenticator.hasExpired($0.value.token) }
+            for id in expired.keys { all[id] = nil }
+            return expired.values.map(\.end)
+        }
+        for end in ended { end() }
+    }
+
     /// An upstream said its `kinds` lists changed: tells the subscribers that currently see that workspace.
     func listsChanged(_ kinds: Set<ListKind>, workspace: String, snapshot: ConfigSnapshot) {
         let targets = subscribers.withLock { all in
