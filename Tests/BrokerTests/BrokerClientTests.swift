@@ -1,6 +1,7 @@
 import BrokerClient
 import BrokerProtocol
 import Foundation
+import TestSupport
 import Testing
 
 /// The blocking client never waits forever on a broker that stopped reading or answering.
@@ -74,16 +75,7 @@ private final class SilentListener {
     init() throws {
         var template = Array("/tmp/sealgate-silent-XXXXXX".utf8CString)
         path = String(cString: mkdtemp(&template)!) + "/s.sock"
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 4) == 0 else { throw CLIFailure("cannot listen on \(path)") }
+        fd = try listenOnUnixSocket(at: path)
     }
 
     /// Accepts one connection on a thread of its own and writes `frame` to it every `interval` for `duration` seconds.

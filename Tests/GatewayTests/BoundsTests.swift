@@ -1,5 +1,6 @@
 import BrokerProtocol
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -62,7 +63,7 @@ private struct SilentBroker {
     static func connect(_ name: String) async throws -> SilentBroker {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(name)-\(getpid()).sock")
             .path
-        let listener = listen(at: path)
+        let listener = try listenOnUnixSocket(at: path)
         return SilentBroker(link: try await BrokerLink.connect(path: path) { _ in }, path: path, listener: listener)
     }
 
@@ -70,22 +71,5 @@ private struct SilentBroker {
         link.close()
         Glibc.close(listener)
         unlink(path)
-    }
-
-    private static func listen(at path: String) -> Int32 {
-        unlink(path)
-        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0 && Glibc.listen(listener, 4) == 0)
-        return listener
     }
 }
