@@ -9,7 +9,8 @@ public struct GatewayConfiguration: Sendable {
     public var maximumBodySize = 4 << 20
     /// How often leases are renewed and idle sessions swept.
     public var maintenanceInterval: Duration = .seconds(5)
-    /// How often the streams of tokens that expired are ended (an expiry is the one change no snapshot announces).
+    /// How often the streams of tokens that expired are ended (an expiry is the one change no snapshot announces), and
+    /// stale token answers dropped from the cache.
     public var expiryCheckInterval: Duration = .seconds(1)
     /// How often tool-call counts go to the broker for the vault's analytics.
     public var usageFlushInterval: Duration = .seconds(1)

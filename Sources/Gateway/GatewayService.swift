@@ -23,8 +23,9 @@ public struct GatewayService: Sendable {
         let sessions = SessionTable()
         let usage = UsageRecorder()
         let metrics = GatewayMetrics()
+        let authenticator = Authenticator(broker: broker)
         let front = Front(
-            broker: broker, authenticator: Authenticator(broker: broker),
+            broker: broker, authenticator: authenticator,
             dispatcher: Dispatcher(catalog: Catalog(caller: caller), usage: usage, metrics: metrics),
             subscribers: subscribers, sessions: sessions, pool: pool, metrics: metrics,
             metricsToken: configuration.metricsToken, logger: logger)
@@ -54,6 +55,7 @@ public struct GatewayService: Sendable {
                 while !Task.isCancelled {
                     try await Task.sleep(for: configuration.expiryCheckInterval)
                     subscribers.endExpired()
+                    authenticator.forgetStale()
                 }
             }
             group.addTask {

@@ -81,6 +81,20 @@ final class Authenticator: Sendable {
         state.withLock { $0.cache = [:] }
     }
 
+    /// Forgets the answers a check would no longer use (past `cacheLifetime`, or for a token that has expired). The
+    /// cache is keyed by the token itself, so without this every token that ever worked would stay in the gateway's
+    /// memory until checked again.
+    func forgetStale(now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            state.cache = state.cache.filter {
+                now - $0.value.checkedAt < Self.cacheLifetime && !Self.hasExpired($0.value.token)
+            }
+        }
+    }
+
+    /// How many answers are cached (for tests).
+    var cachedCount: Int { state.withLock { $0.cache.count } }
+
     static func hasExpired(_ token: AuthenticatedToken) -> Bool {
         guard let expiresAt = token.expiresAt else { return false }
         return expiresAt <= WallClock.milliseconds()

@@ -1,0 +1,107 @@
+import BrokerProtocol
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// The gateway's cache of positive token answers is keyed by the token, so how long an entry lives is how long the
+/// token stays in the gateway's memory.
+@Suite struct TokenCacheTests {
+    static let token = "mwt_cachetest0123456789abcdef"
+
+    @Test(.timeLimit(.minutes(1))) func aCachedAnswerIsForgottenOnceStale() async throws {
+        let broker = try await AnsweringBroker.start()
+        defer { broker.close() }
+        let access = BrokerAccess()
+        access.attach(broker.link)
+        let listed = ConfigSnapshot.Token(name: "default", hash: "h1", featureSets: [], expiresAt: nil)
+        _ = access.store(
+            ConfigSnapshot(
+                generation: 1, activeWorkspace: "eng",
+                workspaces: [.init(slug: "eng", name: "Eng", servers: [], featureSets: [], tokens: [listed])],
+                clients: []))
+        let authenticator = Authenticator(broker: access)
+
+        for _ in 0..<2 {
+            guard case .valid = await authenticator.check(Self.token, peer: "127.0.0.1") else {
+                Issue.record("the broker's positive answer was not taken")
+                return
+            }
+        }
+        #expect(broker.asked == 1)  // the second check was answered from the cache
+        #expect(authenticator.cachedCount == 1)
+
+        authenticator.forgetStale(now: .now + .seconds(30))
+        #expect(authenticator.cachedCount == 1)  // still fresh
+        authenticator.forgetStale(now: .now + Authenticator.cacheLifetime + .seconds(1))
+        #expect(authenticator.cachedCount == 0)
+
+        guard case .valid = await authenticator.check(Self.token, peer: "127.0.0.1") else {
+            Issue.record("the token was refused after the cache forgot it")
+            return
+        }
+        #expect(broker.asked == 2)  // asked again
+    }
+}
+
+/// A broker socket whose one connection answers every `authenticate` with a workspace token of `eng`, counting the
+/// questions.
+private final class AnsweringBroker: Sendable {
+    let link: BrokerLink
+    private let path: String
+    private let listener: Int32
+    private let questions: Questions
+
+    private final class Questions: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    var asked: Int { questions.count.load(ordering: .relaxed) }
+
+    private init(link: BrokerLink, path: String, listener: Int32, questions: Questions) {
+        (self.link, self.path, self.listener, self.questions) = (link, path, listener, questions)
+    }
+
+    static func start() async throws -> AnsweringBroker {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("answering-\(getpid()).sock").path
+        let listener = try listenOnUnixSocket(at: path)
+        let questions = Questions()
+        Thread.detachNewThread { serve(listener, questions: questions) }
+        let link = try await BrokerLink.connect(path: path) { _ in }
+        return AnsweringBroker(link: link, path: path, listener: listener, questions: questions)
+    }
+
+    func close() {
+        link.close()
+        Glibc.close(listener)
+        unlink(path)
+    }
+
+    private static func serve(_ listener: Int32, questions: Questions) {
+        let connection = accept(listener, nil, nil)
+        guard connection >= 0 else { return }
+        defer { Glibc.close(connection) }
+        var decoder = FrameDecoder()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
+            guard count > 0 else { return }  // the link closed
+            decoder.append(chunk[0..<count])
+            while let frame = try? decoder.nextFrame() {
+                guard case .authenticate(let ref, _) = try? BrokerMessage(frame) else { continue }
+                questions.count.add(1, ordering: .relaxed)
+                let answer = BrokerMessage.authenticated(
+                    ref: ref,
+                    AuthenticatedToken(
+                        kind: "workspace", name: "default", workspace: "eng", featureSets: [], grants: [:],
+                        expiresAt: nil))
+                let bytes = FrameDecoder.encode(answer.json)
+                guard bytes.withUnsafeBytes({ write(connection, $0.baseAddress, $0.count) }) == bytes.count else {
+                    return
+                }
+            }
+        }
+    }
+}
