@@ -120,7 +120,8 @@ let package = Package(
             path: "Sources/SealgateCLI"
         ),
 
-        // Tests only: waiting for child processes with a deadline (the broker, gateway and CLI tests run many).
+        // Tests only: waiting for child processes with a deadline (the broker, gateway and CLI tests run many), and the
+        // Unix listener of the stand-in brokers.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
         .testTarget(
