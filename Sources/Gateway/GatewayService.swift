@@ -33,7 +33,7 @@ public struct GatewayService: Sendable {
             broker: broker, pool: pool, progress: progress, subscribers: subscribers, front: front, logger: logger)
         let server = HTTPServer(
             host: configuration.host, port: configuration.port, maximumBodySize: configuration.maximumBodySize,
-            logger: logger)
+            logger: logger, onSlowReader: { metrics.streamEndedForSlowReader() })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await events.stayConnected(to: configuration.brokerSocket) }
             group.addTask {

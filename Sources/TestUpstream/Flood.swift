@@ -3,9 +3,28 @@ import Foundation
 /// The `flood` tool: output as fast as the pipe takes it, to show that the broker and the gateway keep their
 /// memory bounded when an upstream misbehaves.
 enum Flood {
-    static func run(_ kind: String, mebibytes: Int, reply: Reply) {
+    static func run(_ kind: String, mebibytes: Int, progressToken: JSON?, reply: Reply) {
         let total = mebibytes << 20
         switch kind {
+        case "progress":
+            // About 1 KiB each, all for this call: a client that asked for progress and then stops reading its
+            // response stream.
+            guard let progressToken else {
+                reply.toolText("flood kind progress needs a progressToken in _meta", isError: true)
+                return
+            }
+            let filler = String(repeating: "p", count: 960)
+            var n = 0
+            while n << 10 < total {
+                n += 1
+                reply.output.send(
+                    Message.notification(
+                        "notifications/progress",
+                        params: [
+                            "progressToken": progressToken, "progress": .int(Int64(n)), "message": .string(filler),
+                        ]))
+            }
+            reply.toolText("flooded \(n) progress notifications")
         case "notifications":
             // About 1 KiB each; clients that listen get them, the others never see them.
             let filler = String(repeating: "x", count: 960)
@@ -33,7 +52,7 @@ enum Flood {
             }
             exit(5)
         default:
-            reply.toolText("flood kind must be notifications, stderr or line", isError: true)
+            reply.toolText("flood kind must be notifications, progress, stderr or line", isError: true)
         }
     }
 }

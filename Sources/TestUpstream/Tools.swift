@@ -32,11 +32,11 @@ enum Tools {
         [
             "name": "flood",
             "description":
-                "Writes mb MiB as fast as it can: kind notifications (notifications/message), stderr (lines) or line (stdout without a newline, never answering).",
+                "Writes mb MiB as fast as it can: kind notifications (notifications/message), progress (notifications/progress for the call's progressToken), stderr (lines) or line (stdout without a newline, never answering).",
             "inputSchema": [
                 "type": "object",
                 "properties": [
-                    "kind": ["type": "string", "enum": ["notifications", "stderr", "line"]],
+                    "kind": ["type": "string", "enum": ["notifications", "progress", "stderr", "line"]],
                     "mb": ["type": "integer", "minimum": 1],
                 ],
                 "required": ["kind", "mb"],
@@ -130,7 +130,7 @@ enum Tools {
                 reply.toolText("flood needs an integer mb from 1 to 4096", isError: true)
                 return
             }
-            Flood.run(kind, mebibytes: Int(mebibytes), reply: reply)
+            Flood.run(kind, mebibytes: Int(mebibytes), progressToken: meta["progressToken"], reply: reply)
 
         case "progress":
             if let token = meta["progressToken"] {

@@ -1,5 +1,6 @@
 import BrokerProtocol
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -17,6 +18,29 @@ import Testing
         #expect(stream.send(event: "message", data: third))
         #expect(!stream.send(event: "message", data: third + third))  // past 8 MiB unread: the stream ends
         #expect(!stream.send(event: "message", data: "after"))
+    }
+
+    @Test func anEventStreamReportsOnceThatItEndedForASlowReader() {
+        let reports = Atomic<Int>(0)
+        let stream = EventStream()
+        stream.onOverflow { reports.add(1, ordering: .relaxed) }
+        for index in 0..<EventStream.bufferLimit {
+            #expect(stream.send(event: "message", data: "\(index)"))
+        }
+        #expect(reports.load(ordering: .relaxed) == 0)
+        #expect(!stream.send(event: "message", data: "one too many"))
+        #expect(!stream.send(event: "message", data: "and another"))
+        #expect(reports.load(ordering: .relaxed) == 1)
+        let late = Atomic<Int>(0)  // a writer that registers after the overflow hears of it at once
+        stream.onOverflow { late.add(1, ordering: .relaxed) }
+        #expect(late.load(ordering: .relaxed) == 1)
+
+        let finished = EventStream()  // ended by its producer: nothing to report
+        finished.onOverflow { reports.add(1, ordering: .relaxed) }
+        finished.send(event: "message", data: "last")
+        finished.finish()
+        #expect(!finished.send(event: "message", data: "after the end"))
+        #expect(reports.load(ordering: .relaxed) == 1)
     }
 
     @Test(.timeLimit(.minutes(1))) func aCallWithATimeoutFailsWhenTheBrokerNeverAnswers() async throws {

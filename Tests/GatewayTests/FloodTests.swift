@@ -9,7 +9,7 @@ import Testing
         let harness = try ServeHarness()
         let token = try harness.initialize()
         // One server per misbehaviour (stateless calls to one server share its process), and one that behaves.
-        let servers = ["flood", "liner", "noisy", "silent", "calm"]
+        let servers = ["flood", "progress", "liner", "noisy", "silent", "calm"]
         for server in servers { try harness.addTestUpstream(server) }
         for server in servers {
             try harness.ok(["mcp", "install", server, "--workspace", "eng"])
@@ -71,6 +71,19 @@ import Testing
                 outcomes.set(name, response)
             }
         }
+        // A 2026-07-28 call that asks for progress and never reads its response stream: 32 MiB of progress for it
+        // pile up in the gateway until the stream is ended.
+        let unreadProgress = try HTTP.Connection(port: harness.port)
+        try unreadProgress.send(
+            "POST", path,
+            headers: [
+                ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                ("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2026-07-28"),
+                ("Mcp-Method", "tools/call"), ("Mcp-Name", "progress__flood"),
+            ],
+            body: Array(
+                #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"progress__flood","arguments":{"kind":"progress","mb":32},"_meta":{"progressToken":"p9","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
+                    .utf8))
         // A server that never answers (its call waits out the whole test: the request timeout is 60 s).
         DispatchQueue.global().async {
             outcomes.set("silent", try? call("silent__sleep", #"{"ms":600000}"#, id: 8, timeout: 300))
@@ -107,7 +120,16 @@ import Testing
         #expect(peak.broker - before.serve < 48 << 20)
         #expect(peak.gateway - before.gateway < 32 << 20)
         #expect(echoes("after", id: 1))
-        withExtendedLifetime(unread) {}  // the unread stream stays open to the end
+        // The unread progress stream was ended by the gateway, and counted. (The unread GET stream heard nothing:
+        // the gateway does not relay `notifications/message`.)
+        let ended = #"sealgate_event_streams_ended_total{reason="slow_reader"} 1"#
+        var metrics = ""
+        for _ in 0..<150 where !metrics.contains(ended) {
+            metrics = try HTTP.request(port: harness.port, "GET", "/metrics").text
+            if !metrics.contains(ended) { usleep(200_000) }
+        }
+        #expect(metrics.contains(ended), "\(metrics)")
+        withExtendedLifetime((unread, unreadProgress)) {}  // the unread streams stay open to the end
     }
 }
 

@@ -105,7 +105,9 @@ import Testing
             try channel.pipeline.syncOperations.addHandler(
                 ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try channel.pipeline.syncOperations.addHandler(
-                ExchangeHandler(respond: respond, peer: "test", maximumBodySize: 1024, logger: Logger(label: "test")))
+                ExchangeHandler(
+                    respond: respond, peer: "test", maximumBodySize: 1024, logger: Logger(label: "test"),
+                    onSlowReader: {}))
         }.get()
         let requests = ["/first", "/at-once", "/last"].map { "GET \($0) HTTP/1.1\r\nHost: x\r\n\r\n" }
         try await channel.writeInbound(ByteBuffer(string: requests.joined()))

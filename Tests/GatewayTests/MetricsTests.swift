@@ -48,6 +48,7 @@ import Testing
         #expect(value(text, #"sealgate_tool_calls_total{workspace="eng",server="up",tool="crash"}"#) == 1)
         #expect(value(text, #"sealgate_auth_failures_total{reason="missing"}"#) == 1)
         #expect(value(text, #"sealgate_auth_failures_total{reason="invalid"}"#) == 1)
+        #expect(value(text, #"sealgate_event_streams_ended_total{reason="slow_reader"}"#) == 0)
         #expect(value(text, #"sealgate_sessions_active{era="2025-11-25"}"#) == 1)
         #expect(value(text, #"sealgate_sessions_active{era="2026-07-28"}"#) == 0)
         #expect((value(text, #"sealgate_http_requests_total{code="200"}"#) ?? 0) >= 8)

@@ -16,6 +16,9 @@ public final class EventStream: Sendable {
         var queuedBytes = 0
         var ended = false
         var onEnd: [@Sendable () -> Void] = []
+        /// Whether the stream ended because its reader fell behind past the limits.
+        var overflowed = false
+        var onOverflow: (@Sendable () -> Void)?
     }
 
     let events: AsyncStream<String>
@@ -75,14 +78,28 @@ public final class EventStream: Sendable {
         if already { action() }
     }
 
+    /// Runs `action` once if the stream is ended for a reader that fell behind (at once if it already was): its
+    /// writer reports it.
+    func onOverflow(_ action: @escaping @Sendable () -> Void) {
+        let already = state.withLock { state -> Bool in
+            if !state.overflowed { state.onOverflow = action }
+            return state.overflowed
+        }
+        if already { action() }
+    }
+
     @discardableResult
     private func push(_ text: String) -> Bool {
-        let overflow = state.withLock { state -> Bool in
+        let (overflow, report) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
             state.queued += 1
             state.queuedBytes += text.utf8.count
-            return state.queued > Self.bufferLimit || (state.queued > 1 && state.queuedBytes > Self.byteLimit)
+            let overflow = state.queued > Self.bufferLimit || (state.queued > 1 && state.queuedBytes > Self.byteLimit)
+            guard overflow, !state.overflowed else { return (overflow, nil) }
+            state.overflowed = true
+            return (true, state.onOverflow)
         }
         if overflow {
+            report?()
             finish()
             return false
         }

@@ -17,15 +17,20 @@ public struct HTTPServer: Sendable {
     let port: Int
     let maximumBodySize: Int
     let logger: Logger
+    /// Called when an event stream is ended because its client stopped reading (for `/metrics`).
+    let onSlowReader: @Sendable () -> Void
 
-    public init(host: String, port: Int, maximumBodySize: Int, logger: Logger) {
+    public init(
+        host: String, port: Int, maximumBodySize: Int, logger: Logger, onSlowReader: @escaping @Sendable () -> Void = {}
+    ) {
         (self.host, self.port, self.maximumBodySize, self.logger) = (host, port, maximumBodySize, logger)
+        self.onSlowReader = onSlowReader
     }
 
     /// Binds, calls `ready` with the bound port, and serves until cancelled; then closes every connection.
     public func run(respond: @escaping Responder, ready: @Sendable (Int) -> Void) async throws {
         let connections = OpenConnections()
-        let (maximumBodySize, logger) = (self.maximumBodySize, self.logger)
+        let (maximumBodySize, logger, onSlowReader) = (self.maximumBodySize, self.logger, self.onSlowReader)
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
@@ -39,7 +44,7 @@ public struct HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ExchangeHandler(
                             respond: respond, peer: channel.remoteAddress?.ipAddress ?? "unknown",
-                            maximumBodySize: maximumBodySize, logger: logger))
+                            maximumBodySize: maximumBodySize, logger: logger, onSlowReader: onSlowReader))
                 }
             }
             .bind(to: try SocketAddress(ipAddress: host, port: port)).get()
@@ -71,6 +76,7 @@ final class ExchangeHandler: ChannelDuplexHandler {
     private let peer: String
     private let maximumBodySize: Int
     private let logger: Logger
+    private let onSlowReader: @Sendable () -> Void
 
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
@@ -89,8 +95,12 @@ final class ExchangeHandler: ChannelDuplexHandler {
     private var streaming: EventStream?
     private var isClosed = false
 
-    init(respond: @escaping HTTPServer.Responder, peer: String, maximumBodySize: Int, logger: Logger) {
+    init(
+        respond: @escaping HTTPServer.Responder, peer: String, maximumBodySize: Int, logger: Logger,
+        onSlowReader: @escaping @Sendable () -> Void
+    ) {
         (self.respond, self.peer, self.maximumBodySize, self.logger) = (respond, peer, maximumBodySize, logger)
+        self.onSlowReader = onSlowReader
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -214,6 +224,11 @@ final class ExchangeHandler: ChannelDuplexHandler {
             }
             context.writeAndFlush(wrapOutboundOut(streamHead), promise: nil)
             streaming = stream
+            let (logger, peer, onSlowReader) = (self.logger, self.peer, self.onSlowReader)
+            stream.onOverflow {
+                logger.notice("ended an event stream whose client stopped reading", metadata: ["peer": "\(peer)"])
+                onSlowReader()
+            }
             let keepAliveTask = context.eventLoop.scheduleRepeatedTask(
                 initialDelay: .seconds(15), delay: .seconds(15)
             ) { _ in stream.keepAlive() }

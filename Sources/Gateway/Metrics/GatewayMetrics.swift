@@ -39,6 +39,7 @@ final class GatewayMetrics: Sendable {
     private let statuses = Mutex<[Int: CoreMetrics.Counter]>([:])
     private let authFailures: [AuthFailure: CoreMetrics.Counter]
     private let sessions: [SessionEra: CoreMetrics.Gauge]
+    private let slowReaderStreams: CoreMetrics.Counter
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -61,6 +62,8 @@ final class GatewayMetrics: Sendable {
                 label: "sealgate_sessions_active", dimensions: [("era", era.rawValue)], factory: factory)
         }
         sessions = gauges
+        slowReaderStreams = CoreMetrics.Counter(
+            label: "sealgate_event_streams_ended_total", dimensions: [("reason", "slow_reader")], factory: factory)
     }
 
     /// One resolved `tools/call`, answered after `duration`.
@@ -106,6 +109,11 @@ final class GatewayMetrics: Sendable {
 
     func authFailure(_ reason: AuthFailure) {
         authFailures[reason]?.increment()
+    }
+
+    /// An event stream ended because its client stopped reading and too much piled up for it.
+    func streamEndedForSlowReader() {
+        slowReaderStreams.increment()
     }
 
     /// The exposition: the gateway's own series, the sessions open now, and the broker's counters when it answered.
