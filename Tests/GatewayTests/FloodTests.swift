@@ -74,16 +74,11 @@ import Testing
         // A 2026-07-28 call that asks for progress and never reads its response stream: 32 MiB of progress for it
         // pile up in the gateway until the stream is ended.
         let unreadProgress = try HTTP.Connection(port: harness.port)
-        try unreadProgress.send(
-            "POST", path,
-            headers: [
-                ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
-                ("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2026-07-28"),
-                ("Mcp-Method", "tools/call"), ("Mcp-Name", "progress__flood"),
-            ],
-            body: Array(
+        try unreadProgress.sendModernCall(
+            path, token: token, tool: "progress__flood",
+            body:
                 #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"progress__flood","arguments":{"kind":"progress","mb":32},"_meta":{"progressToken":"p9","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
-                    .utf8))
+        )
         // A server that never answers (its call waits out the whole test: the request timeout is 60 s).
         DispatchQueue.global().async {
             outcomes.set("silent", try? call("silent__sleep", #"{"ms":600000}"#, id: 8, timeout: 300))

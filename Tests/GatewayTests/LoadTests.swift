@@ -42,13 +42,7 @@ import Testing
             let call = try HTTP.Connection(port: harness.port)
             let body =
                 #"{"jsonrpc":"2.0","id":\#(i),"method":"tools/call","params":{"name":"up__echo","arguments":{"text":"load \#(i)"},\#(HTTP.envelope)}}"#
-            try call.send(
-                "POST", path,
-                headers: [
-                    ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
-                    ("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2026-07-28"),
-                    ("Mcp-Method", "tools/call"), ("Mcp-Name", "up__echo"),
-                ], body: Array(body.utf8))
+            try call.sendModernCall(path, token: token, tool: "up__echo", body: body)
             calls.append(call)
         }
         let held = try residentBytes(gateway)

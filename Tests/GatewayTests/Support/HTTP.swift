@@ -94,6 +94,18 @@ enum HTTP {
             try write(Array(head.utf8) + body)
         }
 
+        /// Sends a 2026-07-28 `tools/call` of `tool` (the whole JSON-RPC `body`) with its mirrored headers; the
+        /// answer is left to read.
+        func sendModernCall(_ path: String, token: String, tool: String, body: String) throws {
+            try send(
+                "POST", path,
+                headers: [
+                    ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                    ("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2026-07-28"),
+                    ("Mcp-Method", "tools/call"), ("Mcp-Name", tool),
+                ], body: Array(body.utf8))
+        }
+
         func write(_ bytes: [UInt8]) throws {
             var offset = 0
             while offset < bytes.count {
