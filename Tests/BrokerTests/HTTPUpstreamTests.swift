@@ -164,6 +164,16 @@ struct HTTPUpstreamTests {
             try client.tool(channel, "header_hash", ["name": "Authorization"]) == sha256("Bearer rotated-token-value")
         }
         #expect(rotated)
+        // The channel was told that its lists may have changed: the new headers may reach other tools.
+        var heard: Set<String> = []
+        while heard.count < 3 {
+            if case .notification(channel, let method, _) = try client.receive(timeout: 5) { heard.insert(method) }
+        }
+        #expect(
+            heard == [
+                "notifications/tools/list_changed", "notifications/prompts/list_changed",
+                "notifications/resources/list_changed",
+            ])
         await harness.stop()
     }
 

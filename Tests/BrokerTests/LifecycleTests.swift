@@ -232,6 +232,49 @@ struct LifecycleTests {
         await harness.stop()
     }
 
+    /// The new process may list other tools than the old one did, and it will not say so itself: the broker tells
+    /// the channels of the upstream it re-established, and only those.
+    @Test func aRestartForNewSecretsTellsItsChannelsThatTheirListsMayHaveChanged() async throws {
+        let harness = try BrokerHarness { vault in
+            try BrokerHarness.addUpstream(vault, slug: "uses")
+            try BrokerHarness.addUpstream(vault, slug: "other")
+            try vault.setSecret(
+                server: "uses", name: "TOKEN", value: SecretValue(unsafeFromString: "first-value"), workspace: "eng")
+        }
+        try await harness.start()
+        let client = try harness.client()
+        let (uses, _, _) = try client.open("uses")
+        let (other, _, _) = try client.open("other")
+        let before = try client.tool(uses, "pid")
+        _ = try client.tool(other, "pid")
+        try harness.openVault().setSecret(
+            server: "uses", name: "TOKEN", value: SecretValue(unsafeFromString: "second-value"), workspace: "eng")
+        var heard: [Int: Set<String>] = [:]
+        let deadline = Date().addingTimeInterval(5)
+        while heard[uses, default: []].count < 3 && Date() < deadline {
+            if case .notification(let channel, let method, _) = try client.receive(timeout: 5) {
+                heard[channel, default: []].insert(method)
+            }
+        }
+        #expect(
+            heard[uses] == [
+                "notifications/tools/list_changed", "notifications/prompts/list_changed",
+                "notifications/resources/list_changed",
+            ])
+        // By then the new process answers (it was started before the channels were told).
+        #expect(try client.tool(uses, "pid") != before)
+        // The other upstream was left alone, and its channel heard nothing.
+        try client.send(
+            .request(channel: other, id: RequestID(77), method: "tools/call", params: .object(["name": "pid"])))
+        while true {
+            let message = try client.receive(timeout: 5)
+            if case .response(other, RequestID(77), _) = message { break }
+            if case .notification(other, let method, _) = message { Issue.record("the other channel heard \(method)") }
+        }
+        #expect(heard[other] == nil)
+        await harness.stop()
+    }
+
     @Test func stoppingTheBrokerStopsEveryUpstream() async throws {
         let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up", shared: true) }
         try await harness.start()

@@ -118,6 +118,34 @@ import Testing
         #expect(methods.contains("notifications/tools/list_changed"), "\(methods)")
     }
 
+    /// A rotated secret restarts the upstream that uses it, whose lists may now differ (a token with other scopes):
+    /// clients hear `list_changed`, though neither the installed servers nor the FeatureSets changed.
+    @Test func aRotatedSecretTellsClientsTheirListsMayHaveChanged() throws {
+        let (harness, token) = try Self.prepared()
+        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
+        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: "first")
+        let deadline = Date().addingTimeInterval(5)  // the install reaches the gateway; the call starts the upstream
+        while try HTTP.modern(
+            port: harness.port, harness.path(), token: token, method: "tools/call",
+            params: #""name":"up__echo","arguments":{"text":"hi"}"#, name: "up__echo"
+        ).status != 200 {
+            #expect(Date() < deadline, "the upstream never answered")
+            if Date() >= deadline { return }
+            usleep(50_000)
+        }
+        let legacy = try Self.legacyStream(harness, token: token, path: harness.path())
+        let modern = try Self.listenStream(harness, token: token, path: harness.path())
+        try harness.ok(["secrets", "set", "up", "API_KEY", "--workspace", "eng"], stdin: "second")
+        let rotated = Date()
+        for stream in [legacy, modern] {
+            while true {
+                let event = try #require(try stream.nextEvent(timeout: 5), "the stream ended")
+                if event["method"] == "notifications/tools/list_changed" { break }
+            }
+        }
+        #expect(Date().timeIntervalSince(rotated) < 2)
+    }
+
     @Test func aRevokedTokensSessionsEnd() throws {
         let (harness, token) = try Self.prepared()
         let legacy = try Self.legacyStream(harness, token: token, path: harness.path())

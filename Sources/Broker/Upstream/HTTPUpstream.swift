@@ -634,6 +634,7 @@ actor HTTPUpstream: Upstream {
     func refresh(fingerprint: String) {
         guard let plan, plan.fingerprint != fingerprint else { return }
         planChanged = true
+        announceListsMayHaveChanged(to: channels)  // a list asked for now goes out with the new plan
     }
 
     func stopIfIdle() {

@@ -553,7 +553,7 @@ actor StdioUpstream {
         if wasStopping && restartRequested && (!channels.isEmpty || !startWaiters.isEmpty) {
             // A drain for new secrets ended: start again; requests that waited meanwhile get the new process
             // (start() answers every waiter, with the failure too if it fails).
-            _ = try? await start()
+            if (try? await start()) != nil { announceListsMayHaveChanged(to: channels) }
             return
         }
         let starting = startWaiters

@@ -24,3 +24,17 @@ protocol Upstream: Actor {
 }
 
 extension StdioUpstream: Upstream {}
+
+/// An upstream re-established with new secrets or a new definition may list other tools, prompts and resources
+/// than before (a token with other scopes, say), and it will not say so itself: to the new process or session this
+/// is its first start. So every attached channel hears that its lists may have changed, as if the upstream had
+/// sent the three `list_changed` notifications.
+func announceListsMayHaveChanged(to channels: [Int: MessageSink]) {
+    let methods = [
+        "notifications/tools/list_changed", "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+    ]
+    for (channel, sink) in channels {
+        for method in methods { sink.sendUnasked(.notification(channel: channel, method: method, params: nil)) }
+    }
+}
