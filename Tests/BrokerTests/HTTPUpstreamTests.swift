@@ -160,20 +160,23 @@ struct HTTPUpstreamTests {
         try harness.openVault().setSecret(
             server: "web", name: "API_TOKEN", value: SecretValue(unsafeFromString: "rotated-token-value"),
             workspace: "eng")
+        // Another change before any request: it must not announce the rotation again.
+        try await Task.sleep(for: .milliseconds(400))
+        _ = try harness.openVault().createWorkspaceToken(workspace: "eng", name: "unrelated", featureSets: [], ttl: nil)
+        // The channel was told once that its lists may have changed: the new headers may reach other tools.
+        var heard: [String] = []
+        while let message = try? client.receive(timeout: 1.5) {
+            if case .notification(channel, let method, _) = message { heard.append(method) }
+        }
+        #expect(
+            heard.sorted() == [
+                "notifications/prompts/list_changed", "notifications/resources/list_changed",
+                "notifications/tools/list_changed",
+            ])
         let rotated = try await eventually(within: 3) {
             try client.tool(channel, "header_hash", ["name": "Authorization"]) == sha256("Bearer rotated-token-value")
         }
         #expect(rotated)
-        // The channel was told that its lists may have changed: the new headers may reach other tools.
-        var heard: Set<String> = []
-        while heard.count < 3 {
-            if case .notification(channel, let method, _) = try client.receive(timeout: 5) { heard.insert(method) }
-        }
-        #expect(
-            heard == [
-                "notifications/tools/list_changed", "notifications/prompts/list_changed",
-                "notifications/resources/list_changed",
-            ])
         await harness.stop()
     }
 

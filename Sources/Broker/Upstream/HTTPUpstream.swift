@@ -632,7 +632,9 @@ actor HTTPUpstream: Upstream {
 
     /// New secrets or a changed definition: the next request resolves the headers (and URL) again.
     func refresh(fingerprint: String) {
-        guard let plan, plan.fingerprint != fingerprint else { return }
+        // Once per change: the plan is made again only at the next request, and until then every configuration
+        // change would find the old fingerprint here.
+        guard let plan, plan.fingerprint != fingerprint, !planChanged else { return }
         planChanged = true
         announceListsMayHaveChanged(to: channels)  // a list asked for now goes out with the new plan
     }
