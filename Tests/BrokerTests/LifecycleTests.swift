@@ -181,7 +181,9 @@ struct LifecycleTests {
         #expect(try harness.openVault().auditEntries(workspace: nil).contains { $0.event == "lease.revoke" })
     }
 
-    @Test func rotationRestartsTheUpstreamsThatUseTheSecretAndOnlyThose() async throws {
+    /// A started broker with two upstreams in `eng` and a channel open to each: `uses` (secret TOKEN, "first-value")
+    /// and `other` (its own secret OTHER), for rotating TOKEN.
+    private static func rotationSetUp() async throws -> (BrokerHarness, BlockingBrokerClient, uses: Int, other: Int) {
         let harness = try BrokerHarness { vault in
             try BrokerHarness.addUpstream(vault, slug: "uses")
             try BrokerHarness.addUpstream(vault, slug: "other")
@@ -194,6 +196,11 @@ struct LifecycleTests {
         let client = try harness.client()
         let (uses, _, _) = try client.open("uses")
         let (other, _, _) = try client.open("other")
+        return (harness, client, uses, other)
+    }
+
+    @Test func rotationRestartsTheUpstreamsThatUseTheSecretAndOnlyThose() async throws {
+        let (harness, client, uses, other) = try await Self.rotationSetUp()
         let usesPID = try client.tool(uses, "pid")
         let otherPID = try client.tool(other, "pid")
         // A call in flight when the secret changes finishes on the old process (drain), then it restarts.
@@ -235,16 +242,7 @@ struct LifecycleTests {
     /// The new process may list other tools than the old one did, and it will not say so itself: the broker tells
     /// the channels of the upstream it re-established, and only those.
     @Test func aRestartForNewSecretsTellsItsChannelsThatTheirListsMayHaveChanged() async throws {
-        let harness = try BrokerHarness { vault in
-            try BrokerHarness.addUpstream(vault, slug: "uses")
-            try BrokerHarness.addUpstream(vault, slug: "other")
-            try vault.setSecret(
-                server: "uses", name: "TOKEN", value: SecretValue(unsafeFromString: "first-value"), workspace: "eng")
-        }
-        try await harness.start()
-        let client = try harness.client()
-        let (uses, _, _) = try client.open("uses")
-        let (other, _, _) = try client.open("other")
+        let (harness, client, uses, other) = try await Self.rotationSetUp()
         let before = try client.tool(uses, "pid")
         _ = try client.tool(other, "pid")
         try harness.openVault().setSecret(
