@@ -11,43 +11,7 @@ import Vault
 struct HTTPUpstreamTests {
     static let token = "ghp_http-Secret-Token-77"
 
-    /// Starts `sealgate-test-upstream --transport http` and returns it with its port.
-    final class HTTPServer {
-        let process = Process()
-        let port: Int
-
-        init(era: String, extra: [String] = []) throws {
-            process.executableURL = URL(fileURLWithPath: BrokerHarness.upstream)
-            process.arguments = ["--transport", "http", "--port", "0", "--era", era] + extra
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // A server that never says where it listens is killed, which ends the read.
-            let watchdog = process.killIfStillRunning(after: 60)
-            var line = ""
-            while !line.contains("\n") {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line += String(decoding: chunk, as: UTF8.self)
-            }
-            watchdog.cancel()
-            guard
-                let port = line.split(separator: " ").last.flatMap({
-                    Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
-                })
-            else {
-                throw CLIFailure("the HTTP test upstream did not say where it listens: \(line)")
-            }
-            self.port = port
-        }
-
-        deinit {
-            _ = try? process.stop(grace: 10)
-        }
-    }
-
-    func harness(_ server: HTTPServer, path: String = "/mcp") throws -> BrokerHarness {
+    func harness(_ server: HTTPTestUpstream, path: String = "/mcp") throws -> BrokerHarness {
         try BrokerHarness { vault in
             try vault.addServer(
                 ServerDefinition(
@@ -66,7 +30,7 @@ struct HTTPUpstreamTests {
 
     @Test(arguments: ["modern", "legacy"])
     func headersAreInjectedAndAnswersMasked(_ era: String) async throws {
-        let server = try HTTPServer(era: era)
+        let server = try HTTPTestUpstream(BrokerHarness.upstream, era: era)
         let harness = try harness(server)
         try await harness.start()
         let client = try harness.client()
@@ -84,7 +48,7 @@ struct HTTPUpstreamTests {
     }
 
     @Test func aLegacyHTTPPlusSSEUpstreamWorksThroughItsStream() async throws {
-        let server = try HTTPServer(era: "legacy")
+        let server = try HTTPTestUpstream(BrokerHarness.upstream, era: "legacy")
         let harness = try harness(server, path: "/sse")
         try await harness.start()
         let client = try harness.client()
@@ -112,7 +76,7 @@ struct HTTPUpstreamTests {
     }
 
     @Test func aSecretThatWouldBreakAHeaderLineIsRefused() async throws {
-        let server = try HTTPServer(era: "dual")
+        let server = try HTTPTestUpstream(BrokerHarness.upstream, era: "dual")
         let harness = try harness(server)
         try harness.openVault().setSecret(
             server: "web", name: "API_TOKEN", value: SecretValue(unsafeFromString: "tok\r\nX-Evil: 1"), workspace: "eng"
@@ -130,7 +94,8 @@ struct HTTPUpstreamTests {
 
     /// The injected headers go wherever the endpoint event points: one on another origin is refused.
     @Test func anSSEEndpointOnAnotherOriginIsRefused() async throws {
-        let server = try HTTPServer(era: "legacy", extra: ["--sse-endpoint-prefix", "http://127.0.0.2:9"])
+        let server = try HTTPTestUpstream(
+            BrokerHarness.upstream, era: "legacy", extra: ["--sse-endpoint-prefix", "http://127.0.0.2:9"])
         let harness = try harness(server, path: "/sse")
         try await harness.start()
         let client = try harness.client()
@@ -151,7 +116,7 @@ struct HTTPUpstreamTests {
     }
 
     @Test func aChangedSecretIsUsedOnTheNextRequest() async throws {
-        let server = try HTTPServer(era: "dual")
+        let server = try HTTPTestUpstream(BrokerHarness.upstream, era: "dual")
         let harness = try harness(server)
         try await harness.start()
         let client = try harness.client()
@@ -181,7 +146,7 @@ struct HTTPUpstreamTests {
     }
 
     @Test func aLegacySessionsListChangesArriveOnItsStream() async throws {
-        let server = try HTTPServer(era: "legacy")
+        let server = try HTTPTestUpstream(BrokerHarness.upstream, era: "legacy")
         let harness = try harness(server)
         try await harness.start()
         let client = try harness.client()
