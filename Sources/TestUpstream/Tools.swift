@@ -3,7 +3,7 @@ import Foundation
 /// The tools, each built to exercise one gateway behaviour: forwarding (`echo`), secret
 /// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
-/// (`emit_list_changed`), progress forwarding (`progress`) and bounded memory under floods (`flood`). Over HTTP, two more read the
+/// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`) and bounded memory under floods (`flood`). Over HTTP, two more read the
 /// carrying request's headers (see HeaderTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
@@ -29,6 +29,16 @@ enum Tools {
         tool("emit_list_changed", "Sends notifications/tools/list_changed before answering."),
         tool("pid", "The server's process id."),
         tool("progress", "Sends two progress notifications when given a progressToken."),
+        [
+            "name": "log",
+            "description":
+                "Sends notifications/message at level with data \"value of NAME: VALUE\" (an environment variable's value), then answers.",
+            "inputSchema": [
+                "type": "object",
+                "properties": ["level": ["type": "string"], "name": ["type": "string"]],
+                "required": ["level", "name"],
+            ],
+        ],
         [
             "name": "flood",
             "description":
@@ -131,6 +141,18 @@ enum Tools {
                 return
             }
             Flood.run(kind, mebibytes: Int(mebibytes), progressToken: meta["progressToken"], reply: reply)
+
+        case "log":
+            guard let level = stringArgument("level"), let variable = stringArgument("name") else { return }
+            // Before the result, as a server logs while it works.
+            reply.output.send(
+                Message.notification(
+                    "notifications/message",
+                    params: [
+                        "level": .string(level), "logger": "tools",
+                        "data": .string("value of \(variable): \(environmentValue(variable))"),
+                    ]))
+            reply.toolText("logged")
 
         case "progress":
             if let token = meta["progressToken"] {

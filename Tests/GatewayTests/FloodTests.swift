@@ -115,9 +115,9 @@ import Testing
         #expect(peak.broker - before.serve < 48 << 20)
         #expect(peak.gateway - before.gateway < 32 << 20)
         #expect(echoes("after", id: 1))
-        // The unread progress stream was ended by the gateway, and counted. (The unread GET stream heard nothing:
-        // the gateway does not relay `notifications/message`.)
-        let ended = #"sealgate_event_streams_ended_total{reason="slow_reader"} 1"#
+        // Both unread streams were ended by the gateway, and counted: the progress stream, and the 2025-era
+        // session's GET stream, which its upstream's log messages filled.
+        let ended = #"sealgate_event_streams_ended_total{reason="slow_reader"} 2"#
         var metrics = ""
         for _ in 0..<150 where !metrics.contains(ended) {
             metrics = try HTTP.request(port: harness.port, "GET", "/metrics").text

@@ -77,4 +77,36 @@ import Testing
         #expect(names.contains("more__echo"))
         #expect(client.finish() == 0)
     }
+
+    /// 2025-era official clients hear their upstream's log messages, masked, at or above the level they set.
+    @Test(arguments: clients.indices.filter { clients[$0].3 != "2026-07-28" })
+    func anOfficialLegacyClientHearsLogMessagesAtItsLevel(_ index: Int) throws {
+        let (venv, transport, mode, _) = Self.clients[index]
+        let (harness, token) = try Self.served()
+        let client = try PythonClient(
+            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
+            transport: transport, mode: mode,
+            steps: [
+                .object(["op": "info"]),
+                .object(["op": "set_logging_level", "level": "warning"]),
+                .object([
+                    "op": "call_tool", "name": "up__log", "arguments": .object(["level": "info", "name": "BELOW"]),
+                ]),
+                .object([
+                    "op": "call_tool", "name": "up__log", "arguments": .object(["level": "error", "name": "API_KEY"]),
+                ]),
+                .object(["op": "wait_log", "contains": "API_KEY", "timeout": 5]),
+            ])
+        let info = try client.next()
+        #expect(info["capabilities"]?["logging"] != nil, "\(info.serializedString)")
+        #expect(try client.next()["ok"] == true)
+        #expect(try client.next()["text"] == "logged")
+        #expect(try client.next()["text"] == "logged")
+        let heard = try client.next()
+        #expect(heard["received"] == true, "\(heard.serializedString)")
+        #expect(heard["log"]?["level"] == "error" && heard["log"]?["logger"] == "up/tools", "\(heard.serializedString)")
+        #expect(heard["log"]?["data"] == "value of API_KEY: [REDACTED:API_KEY]", "\(heard.serializedString)")
+        #expect(heard["seen"]?.arrayValue?.count == 1, "the info message was filtered: \(heard.serializedString)")
+        #expect(client.finish() == 0)
+    }
 }

@@ -157,6 +157,8 @@ class Runner:
         self.headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
         self.changes = ChangeTracker()
         self.get_stream_open = anyio.Event()
+        self.logs: list[dict[str, Any]] = []
+        self.log_arrived = anyio.Event()
         self.stack = AsyncExitStack()
         self.task_group: anyio.abc.TaskGroup | None = None
 
@@ -183,6 +185,10 @@ class Runner:
         notification = getattr(message, "root", message)
         method = getattr(notification, "method", None)
         logging.getLogger("mcp_client").info("notification %s", method)
+        if method == "notifications/message":
+            self.logs.append(dump(notification.params))
+            self.log_arrived.set()
+            return
         kind = NOTIFICATION_KIND.get(method or "")
         if kind is None:
             return
@@ -279,6 +285,31 @@ class Runner:
         self.changes.armed.discard(kind)
         return line
 
+    async def op_set_logging_level(self, step: dict[str, Any]) -> dict[str, Any]:
+        # Log messages of a 2025-era Streamable HTTP session arrive on its GET stream: have it open first.
+        await self.ensure_listening()
+        await self.api().set_logging_level(step["level"])
+        return {"op": "set_logging_level", "ok": True}
+
+    async def op_wait_log(self, step: dict[str, Any]) -> dict[str, Any]:
+        """Waits for a log message whose data contains `contains`; reports it and every log seen so far."""
+        wanted = step["contains"]
+        started = time.monotonic()
+        deadline = started + float(step.get("timeout", 5))
+        found = None
+        while found is None and time.monotonic() < deadline:
+            found = next((log for log in self.logs if wanted in str(log.get("data"))), None)
+            if found is None:
+                self.log_arrived = anyio.Event()
+                with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                    await self.log_arrived.wait()
+        return {
+            "op": "wait_log",
+            "received": found is not None,
+            "log": found,
+            "seen": [str(log.get("data")) for log in self.logs],
+            "elapsedMs": int((time.monotonic() - started) * 1000),
+        }
 
     # The operations, the same for both SDKs; subclasses say how to reach the SDK (api, fetch_page, uri).
 

@@ -3,7 +3,7 @@ import Logging
 import MCPWire
 
 /// Keeps the gateway connected to the broker and acts on what the broker pushes: snapshots (hot reload),
-/// upstream notifications (list changes, progress), closed channels, and upstream requests (refused: not relayed).
+/// upstream notifications (list changes, progress, log messages), closed channels, and upstream requests (refused: not relayed).
 struct BrokerEvents: Sendable {
     /// Wait between attempts to reach the broker.
     static let retryInterval: Duration = .milliseconds(200)
@@ -59,6 +59,10 @@ struct BrokerEvents: Sendable {
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):
             if method == "notifications/progress", progress.deliver(params) { return }
+            if method == "notifications/message" {
+                if let key = pool.key(of: channel) { LogRelay(sessions: front.sessions).deliver(params, from: key) }
+                return
+            }
             guard let kinds = ListKind.changed(by: method), let key = pool.key(of: channel) else { return }
             for kind in kinds { pool.invalidate(kind, workspace: key.workspace, server: key.server) }
             subscribers.listsChanged(Set(kinds), workspace: key.workspace, snapshot: broker.currentSnapshot())

@@ -21,6 +21,14 @@ enum Eras {
         "completions": .object([:]),
     ])
 
+    /// 2025-era sessions also hear their upstreams' log messages (`LogRelay`). The 2026-07-28 front does not
+    /// relay logging (deprecated in that revision), so `server/discover` does not offer it.
+    static let legacyCapabilities: JSONValue = {
+        var object = capabilities.objectValue ?? [:]
+        object["logging"] = .object([:])
+        return .object(object)
+    }()
+
     /// Results a 2026-07-28 client may cache, which must carry `ttlMs` and `cacheScope`.
     static let cacheable: Set<String> = [
         "server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read",
@@ -51,7 +59,7 @@ enum Eras {
         let asked = params?["protocolVersion"]?.stringValue
         let version = asked.flatMap { legacy.contains($0) ? $0 : nil } ?? legacy[0]
         var result: JSONObject = [
-            "protocolVersion": .string(version), "capabilities": capabilities, "serverInfo": serverInfo,
+            "protocolVersion": .string(version), "capabilities": legacyCapabilities, "serverInfo": serverInfo,
         ]
         if let workspace {
             result["instructions"] = .string(

@@ -54,7 +54,16 @@ struct LegacyFront {
         emit: @escaping @Sendable (JSONRPCMessage) -> Void
     ) async -> JSONRPCMessage {
         switch method {
-        case "ping", "logging/setLevel":
+        case "ping":
+            return .result(id: id, result: .object([:]))
+        case "logging/setLevel":
+            guard let level = params?["level"]?.stringValue.flatMap(LogLevel.init(name:)) else {
+                let names = LogLevel.allCases.map(\.name).joined(separator: ", ")
+                return .error(
+                    id: id,
+                    JSONRPCError(code: JSONRPCError.invalidParams, message: "params.level must be one of \(names)"))
+            }
+            session.setLogLevel(level)
             return .result(id: id, result: .object([:]))
         case "initialize":
             return .error(

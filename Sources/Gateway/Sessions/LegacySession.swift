@@ -9,7 +9,8 @@ final class LegacySession: Sendable {
     let target: Target
     let token: AuthenticatedToken
     /// Its broker session: each 2025-era session gets its own upstreams (unless a server is shared).
-    var brokerSession: String { "s-" + id }
+    var brokerSession: String { Self.brokerSessionPrefix + id }
+    static let brokerSessionPrefix = "s-"
 
     private struct State {
         var streams: [EventStream] = []
@@ -17,6 +18,8 @@ final class LegacySession: Sendable {
         var inFlight: [RequestID: @Sendable () -> Void] = [:]
         var onEnd: [@Sendable () -> Void] = []
         var lastActive = ContinuousClock.Instant.now
+        /// Set by `logging/setLevel`; until then every upstream log message is relayed.
+        var logLevel: LogLevel?
         var ended = false
     }
 
@@ -54,6 +57,15 @@ final class LegacySession: Sendable {
     /// How long the session has been idle without a stream.
     func idleFor(now: ContinuousClock.Instant) -> Duration? {
         state.withLock { $0.streams.isEmpty ? now - $0.lastActive : nil }
+    }
+
+    func setLogLevel(_ level: LogLevel) {
+        state.withLock { $0.logLevel = level }
+    }
+
+    /// Whether an upstream log message at `level` goes to this session.
+    func wantsLog(at level: LogLevel) -> Bool {
+        state.withLock { state in state.logLevel.map { level >= $0 } ?? true }
     }
 
     /// Remembers how to cancel request `id` while it runs.

@@ -15,6 +15,12 @@ final class SessionTable: Sendable {
         sessions.withLock { $0[id] }
     }
 
+    /// The session whose broker session is `brokerSession` (see `LegacySession.brokerSession`).
+    func session(brokerSession: String) -> LegacySession? {
+        guard brokerSession.hasPrefix(LegacySession.brokerSessionPrefix) else { return nil }
+        return session(String(brokerSession.dropFirst(LegacySession.brokerSessionPrefix.count)))
+    }
+
     /// Removes a session; returns it if it was there.
     @discardableResult
     func remove(_ id: String) -> LegacySession? {

@@ -183,11 +183,16 @@ enum HTTP {
 
         /// The next server-sent event's `data` (JSON), skipping comments; nil when the stream ends.
         func nextEvent(timeout: Double) throws -> JSONValue? {
+            try nextEventData(timeout: timeout).map { try JSONParser.parse($0) }
+        }
+
+        /// The next server-sent event's `data` as sent (the `endpoint` event of `/sse` carries a path, not JSON).
+        func nextEventData(timeout: Double) throws -> String? {
             var data = ""
             while let line = try line(timeout: timeout) {
                 if line == "0" && data.isEmpty { return nil }  // the last chunk: the response (stream) ended
                 if line.hasPrefix("data: ") { data += line.dropFirst(6) }
-                if line.isEmpty && !data.isEmpty { return try JSONParser.parse(data) }
+                if line.isEmpty && !data.isEmpty { return data }
                 // chunk-size lines and comments are skipped: a chunked SSE body is read line by line
             }
             return nil
