@@ -20,6 +20,13 @@ enum MCP {
         "prompts": ["listChanged": true],
         "resources": ["listChanged": true],
     ]
+
+    /// The handshake era also serves `resources/subscribe` (2026-07-28 removed it).
+    static let legacyCapabilities: JSON = [
+        "tools": ["listChanged": true],
+        "prompts": ["listChanged": true],
+        "resources": ["listChanged": true, "subscribe": true],
+    ]
 }
 
 /// A JSON-RPC request id: a string or an integer, kept as sent so responses echo it exactly.

@@ -9,6 +9,8 @@ struct ServerState {
     var initialized = false
     /// In-flight `sleep` calls, woken early by cancellation.
     var sleeps: [RequestID: DispatchSemaphore] = [:]
+    /// Handshake era only: the resource URIs the client subscribed to.
+    var subscriptions: Set<String> = []
 }
 
 /// Reads JSON-RPC messages, decides the era, applies that era's rules, and dispatches.
@@ -115,9 +117,20 @@ final class Server: Sendable {
             state.withLock { $0.initialized = true }
             reply.result([
                 "protocolVersion": .string(version),
-                "capabilities": MCP.capabilities,
+                "capabilities": MCP.legacyCapabilities,
                 "serverInfo": MCP.serverInfo,
             ])
+            return
+        case "resources/subscribe", "resources/unsubscribe":
+            guard let uri = params["uri"]?.stringValue else { throw .invalidParams("\(method) needs a string uri") }
+            guard uri == Catalog.infoURI else {
+                throw RPCError(code: -32602, message: "Resource not found", data: ["uri": .string(uri)])
+            }
+            let subscribe = method == "resources/subscribe"
+            _ = state.withLock {
+                subscribe ? $0.subscriptions.insert(uri).inserted : $0.subscriptions.remove(uri) != nil
+            }
+            reply.result([:])
             return
         default:
             break

@@ -3,7 +3,7 @@ import Foundation
 /// The tools, each built to exercise one gateway behaviour: forwarding (`echo`), secret
 /// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
-/// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`) and bounded memory under floods (`flood`). Over HTTP, two more read the
+/// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`), resource subscriptions (`touch_resource`) and bounded memory under floods (`flood`). Over HTTP, two more read the
 /// carrying request's headers (see HeaderTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
@@ -29,6 +29,9 @@ enum Tools {
         tool("emit_list_changed", "Sends notifications/tools/list_changed before answering."),
         tool("pid", "The server's process id."),
         tool("progress", "Sends two progress notifications when given a progressToken."),
+        tool(
+            "touch_resource", "Sends notifications/resources/updated for uri if the client subscribed to it.",
+            stringArgument: "uri"),
         [
             "name": "log",
             "description":
@@ -153,6 +156,15 @@ enum Tools {
                         "data": .string("value of \(variable): \(environmentValue(variable))"),
                     ]))
             reply.toolText("logged")
+
+        case "touch_resource":
+            guard let uri = stringArgument("uri") else { return }
+            guard server.state.withLock({ $0.subscriptions.contains(uri) }) else {
+                reply.toolText("not subscribed")
+                return
+            }
+            reply.output.send(Message.notification("notifications/resources/updated", params: ["uri": .string(uri)]))
+            reply.toolText("updated")
 
         case "progress":
             if let token = meta["progressToken"] {

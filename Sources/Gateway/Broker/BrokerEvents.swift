@@ -3,7 +3,7 @@ import Logging
 import MCPWire
 
 /// Keeps the gateway connected to the broker and acts on what the broker pushes: snapshots (hot reload),
-/// upstream notifications (list changes, progress, log messages), closed channels, and upstream requests (refused: not relayed).
+/// upstream notifications (list changes, progress, log messages, resource updates), closed channels, and upstream requests (refused: not relayed).
 struct BrokerEvents: Sendable {
     /// Wait between attempts to reach the broker.
     static let retryInterval: Duration = .milliseconds(200)
@@ -59,8 +59,14 @@ struct BrokerEvents: Sendable {
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):
             if method == "notifications/progress", progress.deliver(params) { return }
-            if method == "notifications/message" {
-                if let key = pool.key(of: channel) { LogRelay(sessions: front.sessions).deliver(params, from: key) }
+            if method == "notifications/message" || method == "notifications/resources/updated" {
+                guard let key = pool.key(of: channel) else { return }
+                let relay = SessionRelay(sessions: front.sessions)
+                if method == "notifications/message" {
+                    relay.log(params, from: key)
+                } else {
+                    relay.resourceUpdated(params, from: key)
+                }
                 return
             }
             guard let kinds = ListKind.changed(by: method), let key = pool.key(of: channel) else { return }

@@ -21,11 +21,13 @@ enum Eras {
         "completions": .object([:]),
     ])
 
-    /// 2025-era sessions also hear their upstreams' log messages (`LogRelay`). The 2026-07-28 front does not
-    /// relay logging (deprecated in that revision), so `server/discover` does not offer it.
+    /// 2025-era sessions also hear their upstreams' log messages and the updates of resources they subscribed to
+    /// (`SessionRelay`). The 2026-07-28 front relays neither (logging is deprecated in that revision, and listen
+    /// streams' resource subscriptions are not served), so `server/discover` offers neither.
     static let legacyCapabilities: JSONValue = {
         var object = capabilities.objectValue ?? [:]
         object["logging"] = .object([:])
+        object["resources"] = .object(["listChanged": true, "subscribe": true])
         return .object(object)
     }()
 

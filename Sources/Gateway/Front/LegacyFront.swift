@@ -95,9 +95,25 @@ struct LegacyFront {
                     message:
                         "the upstream needs input from the user (input_required), which Sealgate cannot relay to a 2025-era client yet"
                 ))
-        case .result(let result): return .result(id: id, result: result)
+        case .result(let result):
+            if method == "resources/subscribe" || method == "resources/unsubscribe" {
+                await noteSubscription(method, params: params, session: session, caller: caller)
+            }
+            return .result(id: id, result: result)
         case .error(let error): return .error(id: id, error)
         }
+    }
+
+    /// A subscription the upstream accepted (or ended) is remembered in the session, whose stream then gets that
+    /// resource's updates under the address the client used (`SessionRelay`).
+    private func noteSubscription(
+        _ method: String, params: JSONValue?, session: LegacySession, caller: Front.Caller
+    ) async {
+        guard let address = params?["uri"]?.stringValue,
+            let (server, uri) = await front.dispatcher.catalog.resolveResource(
+                address, access: caller.access, session: session.brokerSession)
+        else { return }
+        session.setSubscription(server: server, uri: uri, address: method == "resources/subscribe" ? address : nil)
     }
 
     /// Notifications and responses from the client: only a cancellation does something.

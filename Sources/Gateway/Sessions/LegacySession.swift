@@ -20,6 +20,8 @@ final class LegacySession: Sendable {
         var lastActive = ContinuousClock.Instant.now
         /// Set by `logging/setLevel`; until then every upstream log message is relayed.
         var logLevel: LogLevel?
+        /// Resources subscribed to, by server and the URI that server knows: the address the client used.
+        var subscriptions: [ResourceKey: String] = [:]
         var ended = false
     }
 
@@ -66,6 +68,23 @@ final class LegacySession: Sendable {
     /// Whether an upstream log message at `level` goes to this session.
     func wantsLog(at level: LogLevel) -> Bool {
         state.withLock { state in state.logLevel.map { level >= $0 } ?? true }
+    }
+
+    /// A resource of a server, as that server names it.
+    struct ResourceKey: Hashable {
+        let server: String
+        let uri: String
+    }
+
+    /// Remembers (or with `address` nil, forgets) a resource subscription: `uri` of `server`, which the client
+    /// calls `address`.
+    func setSubscription(server: String, uri: String, address: String?) {
+        state.withLock { $0.subscriptions[ResourceKey(server: server, uri: uri)] = address }
+    }
+
+    /// The address the client subscribed to `uri` of `server` with; nil when it did not.
+    func subscribedAddress(server: String, uri: String) -> String? {
+        state.withLock { $0.subscriptions[ResourceKey(server: server, uri: uri)] }
     }
 
     /// Remembers how to cancel request `id` while it runs.

@@ -1,0 +1,43 @@
+import MCPWire
+
+/// Relays what a 2025-era session's own upstreams send unasked, besides list changes: log messages
+/// (`notifications/message`) and updates of subscribed resources (`notifications/resources/updated`).
+///
+/// A 2025-era session has upstreams of its own (one per server, unless the server is shared), so what one of them
+/// sends belongs to that session and goes on the session's stream (its GET stream, or its `/sse` stream). The broker
+/// has masked it like any upstream output. The stateless 2026-07-28 traffic shares one upstream per server, whose
+/// messages no request can be told apart by: they go nowhere.
+struct SessionRelay: Sendable {
+    let sessions: SessionTable
+
+    /// Delivers a `notifications/message` params object that came on a channel of `key`: at or above the level the
+    /// session set with `logging/setLevel` (everything until it sets one), the logger named after the server.
+    func log(_ params: JSONValue?, from key: ChannelKey) {
+        guard let session = sessions.session(brokerSession: key.session),
+            var message = params?.objectValue,
+            let level = message["level"]?.stringValue.flatMap(LogLevel.init(name:)),
+            session.wantsLog(at: level)
+        else { return }
+        message["logger"] = .string(Self.logger(message["logger"]?.stringValue, server: key.server))
+        session.push(.notification(method: "notifications/message", params: .object(message)))
+    }
+
+    /// The logger a client sees: the server's slug first, since one session hears every server of its workspace.
+    static func logger(_ upstreamLogger: String?, server: String) -> String {
+        guard let upstreamLogger, !upstreamLogger.isEmpty else { return server }
+        return server + "/" + upstreamLogger
+    }
+
+    /// Delivers a `notifications/resources/updated` params object that came on a channel of `key`, if the session
+    /// subscribed to that resource, under the URI the session subscribed with. (A shared server sends the updates
+    /// of every session's subscriptions on each channel.)
+    func resourceUpdated(_ params: JSONValue?, from key: ChannelKey) {
+        guard let session = sessions.session(brokerSession: key.session),
+            var update = params?.objectValue,
+            let uri = update["uri"]?.stringValue,
+            let subscribed = session.subscribedAddress(server: key.server, uri: uri)
+        else { return }
+        update["uri"] = .string(subscribed)
+        session.push(.notification(method: "notifications/resources/updated", params: .object(update)))
+    }
+}
