@@ -139,11 +139,13 @@ import Testing
         let rotated = Date()
         for stream in [legacy, modern] {
             while true {
-                let event = try #require(try stream.nextEvent(timeout: 5), "the stream ended")
+                let event = try #require(try stream.nextEvent(timeout: 20), "the stream ended")
                 if event["method"] == "notifications/tools/list_changed" { break }
             }
         }
-        #expect(Date().timeIntervalSince(rotated) < 2)
+        // Well under 2 s on an idle machine. The announcement waits for a new upstream process's handshake, which
+        // competes with the whole suite for two cores: once it took over 5 s there, hence the margin.
+        #expect(Date().timeIntervalSince(rotated) < 10)
     }
 
     @Test func aRevokedTokensSessionsEnd() throws {
