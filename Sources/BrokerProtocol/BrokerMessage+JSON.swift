@@ -19,9 +19,10 @@ extension BrokerMessage {
         switch self {
         case .hello(let version, let client):
             o["type"] = "hello"; o["protocol"] = JSONValue(version); o["client"] = .string(client)
-        case .open(let ref, let workspace, let server, let session):
+        case .open(let ref, let workspace, let server, let session, let clientCapabilities):
             o["type"] = "open"; o["ref"] = .string(ref); o["workspace"] = .string(workspace)
             o["server"] = .string(server); o["session"] = .string(session)
+            if let clientCapabilities { o["clientCapabilities"] = clientCapabilities }
         case .request(let channel, let id, let method, let params):
             o["type"] = "request"; o["channel"] = JSONValue(channel); o["id"] = id.json; o["method"] = .string(method)
             if let params { o["params"] = params }
@@ -97,7 +98,7 @@ extension BrokerMessage {
         case "open":
             self = .open(
                 ref: try f.string("ref"), workspace: try f.string("workspace"), server: try f.string("server"),
-                session: try f.string("session"))
+                session: try f.string("session"), clientCapabilities: o["clientCapabilities"])
         case "request":
             self = .request(
                 channel: try f.int("channel"), id: try f.id(), method: try f.string("method"), params: o["params"])

@@ -9,7 +9,9 @@ import MCPWire
 public enum BrokerMessage: Sendable, Equatable {
     // Client (gateway or tool) to broker.
     case hello(protocolVersion: Int, client: String)
-    case open(ref: String, workspace: String, server: String, session: String)
+    /// `clientCapabilities`: what the upstream may ask the client (`elicitation`, `sampling`, `roots`), declared in
+    /// the handshake of an upstream this open starts for its session; nil declares nothing.
+    case open(ref: String, workspace: String, server: String, session: String, clientCapabilities: JSONValue? = nil)
     case request(channel: Int, id: RequestID, method: String, params: JSONValue?)
     case notify(channel: Int, method: String, params: JSONValue?)
     case reply(channel: Int, id: RequestID, outcome: Outcome)

@@ -11,6 +11,10 @@ struct ServerState {
     var sleeps: [RequestID: DispatchSemaphore] = [:]
     /// Handshake era only: the resource URIs the client subscribed to.
     var subscriptions: Set<String> = []
+    /// How many `notifications/roots/list_changed` the client sent.
+    var rootsChanges = 0
+    /// Handshake era only: the capabilities the client declared in `initialize`.
+    var clientCapabilities: JSON = [:]
 }
 
 /// Reads JSON-RPC messages, decides the era, applies that era's rules, and dispatches.
@@ -114,7 +118,10 @@ final class Server: Sendable {
         case "initialize":
             let requested = params["protocolVersion"]?.stringValue ?? ""
             let version = MCP.legacyVersions.contains(requested) ? requested : MCP.newestLegacyVersion
-            state.withLock { $0.initialized = true }
+            state.withLock { state in
+                state.initialized = true
+                state.clientCapabilities = params["capabilities"] ?? [:]
+            }
             reply.result([
                 "protocolVersion": .string(version),
                 "capabilities": MCP.legacyCapabilities,
@@ -226,9 +233,14 @@ final class Server: Sendable {
         }
     }
 
-    /// Client notifications: only cancellation does anything. `notifications/initialized` needs
-    /// no action because requests are accepted as soon as `initialize` has been answered.
+    /// Client notifications: cancellation, and a change of roots (counted for `roots_changes`).
+    /// `notifications/initialized` needs no action because requests are accepted as soon as
+    /// `initialize` has been answered.
     private func handleNotification(method: String, params: [String: JSON]) {
+        if method == "notifications/roots/list_changed" {
+            state.withLock { $0.rootsChanges += 1 }
+            return
+        }
         guard method == "notifications/cancelled", let raw = params["requestId"], let id = RequestID(raw) else {
             return
         }

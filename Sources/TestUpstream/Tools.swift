@@ -3,8 +3,10 @@ import Foundation
 /// The tools, each built to exercise one gateway behaviour: forwarding (`echo`), secret
 /// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
-/// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`), resource subscriptions (`touch_resource`) and bounded memory under floods (`flood`). Over HTTP, two more read the
-/// carrying request's headers (see HeaderTools.swift).
+/// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`),
+/// resource subscriptions (`touch_resource`), roots changes (`roots_changes`), declared client
+/// capabilities (`client_capabilities`) and bounded memory under floods (`flood`). Over HTTP, two
+/// more read the carrying request's headers (see HeaderTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
     static let definitions: JSON = .array([
@@ -29,6 +31,8 @@ enum Tools {
         tool("emit_list_changed", "Sends notifications/tools/list_changed before answering."),
         tool("pid", "The server's process id."),
         tool("progress", "Sends two progress notifications when given a progressToken."),
+        tool("roots_changes", "How many notifications/roots/list_changed the client sent."),
+        tool("client_capabilities", "The capabilities the client declared in initialize, as JSON."),
         tool(
             "touch_resource", "Sends notifications/resources/updated for uri if the client subscribed to it.",
             stringArgument: "uri"),
@@ -156,6 +160,13 @@ enum Tools {
                         "data": .string("value of \(variable): \(environmentValue(variable))"),
                     ]))
             reply.toolText("logged")
+
+        case "client_capabilities":
+            reply.toolText(
+                String(decoding: server.state.withLock { $0.clientCapabilities }.serialized(), as: UTF8.self))
+
+        case "roots_changes":
+            reply.toolText(String(server.state.withLock { $0.rootsChanges }))
 
         case "touch_resource":
             guard let uri = stringArgument("uri") else { return }

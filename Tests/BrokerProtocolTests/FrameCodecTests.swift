@@ -7,6 +7,9 @@ struct FrameCodecTests {
     static let samples: [BrokerMessage] = [
         .hello(protocolVersion: 1, client: "sealgate-gateway/0.1"),
         .open(ref: "r1", workspace: "eng", server: "github", session: "s-1"),
+        .open(
+            ref: "r1", workspace: "eng", server: "github", session: "s-1",
+            clientCapabilities: .object(["elicitation": .object([:])])),
         .request(
             channel: 3, id: .number("7"), method: "tools/call", params: .object(["name": "echo", "n": .number("1.0")])),
         .notify(channel: 3, method: "notifications/cancelled", params: .object(["requestId": 7])),

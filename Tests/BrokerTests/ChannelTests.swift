@@ -72,6 +72,24 @@ struct ChannelTests {
         await harness.stop()
     }
 
+    /// A legacy upstream of one session declares the client capabilities its `open` named; a shared one declares
+    /// none, whatever the `open` said, and so does a modern one.
+    @Test func anUpstreamOfOneSessionDeclaresTheCapabilitiesItsOpenNamed() async throws {
+        let harness = try BrokerHarness { vault in
+            try BrokerHarness.addUpstream(vault, slug: "own", era: "legacy")
+            try BrokerHarness.addUpstream(vault, slug: "pool", era: "legacy", shared: true)
+        }
+        try await harness.start()
+        let client = try harness.client()
+        let capabilities: JSONValue = .object(["elicitation": .object([:]), "roots": .object(["listChanged": true])])
+        let (own, _, _) = try client.open("own", clientCapabilities: capabilities)
+        let (pool, _, _) = try client.open("pool", clientCapabilities: capabilities)
+        let declared = try JSONParser.parse(try client.tool(own, "client_capabilities"))
+        #expect(declared == capabilities)
+        #expect(try client.tool(pool, "client_capabilities") == "{}")
+        await harness.stop()
+    }
+
     @Test func longLinesAndUnicodeLineSeparatorsPassIntact() async throws {
         let harness = try BrokerHarness { vault in try BrokerHarness.addUpstream(vault, slug: "up") }
         try await harness.start()

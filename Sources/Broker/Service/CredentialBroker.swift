@@ -188,9 +188,10 @@ public actor CredentialBroker {
             if snapshot == nil { await configurationChanged() }
             subscribers[connection] = sink
             return snapshot.map(BrokerMessage.snapshot)
-        case .open(let ref, let workspace, let server, let session):
+        case .open(let ref, let workspace, let server, let session, let clientCapabilities):
             return await open(
-                ref: ref, workspace: workspace, server: server, session: session, connection: connection, sink: sink)
+                ref: ref, workspace: workspace, server: server, session: session,
+                clientCapabilities: clientCapabilities, connection: connection, sink: sink)
         case .notify(let channel, let method, let params):
             guard let entry = channels[channel], entry.connection == connection, let upstream = upstreams[entry.key]
             else {
@@ -277,8 +278,13 @@ public actor CredentialBroker {
     // MARK: Channels and leases
 
     /// Opens a channel; sends `opened` itself (nil is returned then) so that it precedes the channel's traffic.
+    ///
+    /// An upstream of one session (not shared) is started declaring `clientCapabilities` in its handshake: its
+    /// requests to the client then reach that session's client. A shared upstream serves many clients, whose
+    /// answers it could not tell apart, so it declares none.
     private func open(
-        ref: String, workspace: String, server: String, session: String, connection: Int, sink: MessageSink
+        ref: String, workspace: String, server: String, session: String, clientCapabilities: JSONValue?,
+        connection: Int, sink: MessageSink
     ) async -> BrokerMessage? {
         let definition: ServerDefinition?
         do {
@@ -297,7 +303,9 @@ public actor CredentialBroker {
         }
         let key = UpstreamKey(
             workspace: workspace, server: server, session: definition.shared ? UpstreamKey.sharedSession : session)
-        let upstream = upstreams[key] ?? makeUpstream(definition, key: key)
+        let upstream =
+            upstreams[key]
+            ?? makeUpstream(definition, key: key, clientCapabilities: definition.shared ? nil : clientCapabilities)
         upstreams[key] = upstream
         nextChannel += 1
         let channel = nextChannel
@@ -325,16 +333,18 @@ public actor CredentialBroker {
         return nil
     }
 
-    private func makeUpstream(_ definition: ServerDefinition, key: UpstreamKey) -> any Upstream {
+    private func makeUpstream(
+        _ definition: ServerDefinition, key: UpstreamKey, clientCapabilities: JSONValue?
+    ) -> any Upstream {
         switch definition.transport {
         case .stdio:
             StdioUpstream(
                 key: key, loop: loop, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
-                logger: logger, counters: counters)
+                logger: logger, counters: counters, clientCapabilities: clientCapabilities)
         case .http:
             HTTPUpstream(
                 key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
-                logger: logger, client: httpClient, counters: counters)
+                logger: logger, client: httpClient, counters: counters, clientCapabilities: clientCapabilities)
         }
     }
 

@@ -26,6 +26,8 @@ actor HTTPUpstream: Upstream {
     private let client: HTTPClient
     private let counters: BrokerCounters
     private let clock = ContinuousClock()
+    /// Declared in a 2025-era handshake: what this upstream may ask its client (nil: nothing).
+    private let clientCapabilities: JSONValue?
 
     private var plan: HTTPPlan?
     private var session: Session?
@@ -55,8 +57,10 @@ actor HTTPUpstream: Upstream {
 
     init(
         key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
-        eras: EraCache, logger: Logger, client: HTTPClient, counters: BrokerCounters
+        eras: EraCache, logger: Logger, client: HTTPClient, counters: BrokerCounters,
+        clientCapabilities: JSONValue? = nil
     ) {
+        self.clientCapabilities = clientCapabilities
         (self.key, self.vault, self.supervisor, self.configuration) = (key, vault, supervisor, configuration)
         (self.eras, self.logger, self.client, self.counters) = (eras, logger, client, counters)
         lastActivity = ContinuousClock.now
@@ -119,7 +123,9 @@ actor HTTPUpstream: Upstream {
             }
         }
         let initialize = try await handshakeExchange(
-            .request(id: RequestID(nextRequestID()), method: "initialize", params: EraAdapter.initializeParams()),
+            .request(
+                id: RequestID(nextRequestID()), method: "initialize",
+                params: EraAdapter.initializeParams(capabilities: clientCapabilities)),
             session: .legacy(id: nil, version: ProtocolEra.legacyVersion))
         guard initialize.status == 200, case .result(_, let result)? = initialize.answer else {
             if [400, 404, 405].contains(initialize.status) { return try await startSSE(plan) }
@@ -184,7 +190,8 @@ actor HTTPUpstream: Upstream {
         let answer: Exchange
         do {
             let initialize = JSONRPCMessage.request(
-                id: RequestID(id), method: "initialize", params: EraAdapter.initializeParams())
+                id: RequestID(id), method: "initialize",
+                params: EraAdapter.initializeParams(capabilities: clientCapabilities))
             guard let reply = try await sseCall(initialize, id: id, endpoint: endpoint, deadline: timeout) else {
                 throw BrokerError(
                     .upstreamFailed, "HTTP+SSE upstream \(key.server) did not initialize within \(timeout)")

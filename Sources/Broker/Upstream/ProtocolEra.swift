@@ -22,10 +22,10 @@ enum EraAdapter {
         .object(["_meta": .object(envelope())])
     }
 
-    /// `initialize` for a legacy upstream.
-    static func initializeParams() -> JSONValue {
+    /// `initialize` for a legacy upstream, declaring `capabilities` (none when nil).
+    static func initializeParams(capabilities: JSONValue? = nil) -> JSONValue {
         .object([
-            "protocolVersion": .string(ProtocolEra.legacyVersion), "capabilities": .object([:]),
+            "protocolVersion": .string(ProtocolEra.legacyVersion), "capabilities": capabilities ?? .object([:]),
             "clientInfo": clientInfo,
         ])
     }

@@ -53,6 +53,8 @@ actor StdioUpstream {
     private let eras: EraCache
     private let logger: Logger
     private let clock = ContinuousClock()
+    /// Declared in a 2025-era handshake: what this upstream may ask its client (nil: nothing).
+    private let clientCapabilities: JSONValue?
 
     private(set) var state: State = .stopped
     private var generation = 0
@@ -77,9 +79,11 @@ actor StdioUpstream {
 
     init(
         key: UpstreamKey, loop: any EventLoop, vault: VaultService, supervisor: TaskSupervisor,
-        configuration: BrokerConfiguration, eras: EraCache, logger: Logger, counters: BrokerCounters
+        configuration: BrokerConfiguration, eras: EraCache, logger: Logger, counters: BrokerCounters,
+        clientCapabilities: JSONValue? = nil
     ) {
         self.counters = counters
+        self.clientCapabilities = clientCapabilities
         self.key = key
         self.loop = loop
         self.vault = vault
@@ -234,7 +238,8 @@ actor StdioUpstream {
             state = .ready(running)
         }
         let outcome = await call(
-            "initialize", params: EraAdapter.initializeParams(), timeout: configuration.handshakeTimeout)
+            "initialize", params: EraAdapter.initializeParams(capabilities: clientCapabilities),
+            timeout: configuration.handshakeTimeout)
         guard case .result(let result) = outcome else {
             if case .error(let error) = outcome {
                 throw BrokerError(.upstreamFailed, "upstream \(key.server) refused initialize: \(error.message)")

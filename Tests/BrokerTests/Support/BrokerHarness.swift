@@ -115,11 +115,14 @@ final class BrokerHarness: @unchecked Sendable {  // tests drive it from one tas
 
 extension BlockingBrokerClient {
     /// Opens a channel; returns (channel, lease, upstream info) or fails the test.
-    func open(_ server: String, session: String = "s1", workspace: String = "eng") throws -> (
-        channel: Int, lease: LeaseInfo, upstream: UpstreamInfo
-    ) {
+    func open(
+        _ server: String, session: String = "s1", workspace: String = "eng", clientCapabilities: JSONValue? = nil
+    ) throws -> (channel: Int, lease: LeaseInfo, upstream: UpstreamInfo) {
         let ref = "open-\(server)-\(session)"
-        try send(.open(ref: ref, workspace: workspace, server: server, session: session))
+        try send(
+            .open(
+                ref: ref, workspace: workspace, server: server, session: session,
+                clientCapabilities: clientCapabilities))
         let answer = try receive(timeout: 20) { message -> BrokerMessage? in
             switch message {
             case .opened(ref, _, _, _), .failure(ref, _, _, _): return message
