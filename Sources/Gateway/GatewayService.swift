@@ -16,11 +16,11 @@ public struct GatewayService: Sendable {
     /// Serves until cancelled. `ready` gets the bound port once the listener accepts connections.
     public func run(ready: @escaping @Sendable (Int) -> Void) async throws {
         let broker = BrokerAccess()
-        let pool = ChannelPool(broker: broker)
+        let sessions = SessionTable()
+        let pool = ChannelPool(broker: broker) { sessions.session(brokerSession: $0)?.relayedCapabilities }
         let progress = ProgressRelay()
         let caller = UpstreamCaller(broker: broker, pool: pool, progress: progress)
         let subscribers = Subscribers()
-        let sessions = SessionTable()
         let usage = UsageRecorder()
         let metrics = GatewayMetrics()
         let authenticator = Authenticator(broker: broker)

@@ -109,4 +109,36 @@ import Testing
         #expect(heard["seen"]?.arrayValue?.count == 1, "the info message was filtered: \(heard.serializedString)")
         #expect(client.finish() == 0)
     }
+
+    /// An upstream built with the official SDK asks the 2025-era official client through Sealgate: an elicitation,
+    /// a sampled message and the client's roots reach the client that declared them, and its answers come back.
+    @Test(arguments: clients.indices.filter { clients[$0].3 != "2026-07-28" })
+    func anUpstreamsRequestsReachTheOfficialClientAndItsAnswersComeBack(_ index: Int) throws {
+        let (venv, transport, mode, _) = Self.clients[index]
+        let harness = try ServeHarness()
+        let token = try harness.initialize()
+        let script = ServeHarness.repositoryRoot.appendingPathComponent("Tests/Interop/asking_upstream.py").path
+        try harness.ok(["server", "add", "asker", "--command", try PythonClient.python("v1"), "--arg", script])
+        try harness.ok(["mcp", "install", "asker", "--workspace", "eng"])
+        try harness.start()
+        let client = try PythonClient(
+            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
+            transport: transport, mode: mode,
+            steps: [
+                .object(["op": "call_tool", "name": "asker__ask", "arguments": .object(["question": "Which colour?"])]),
+                .object(["op": "call_tool", "name": "asker__sample", "arguments": .object(["prompt": "Say hi"])]),
+                .object(["op": "call_tool", "name": "asker__roots", "arguments": .object([:])]),
+            ],
+            options: [
+                "--elicitation-answer", "teal", "--sampling-answer", "hi there", "--roots",
+                "file:///work/a,file:///work/b",
+            ])
+        let asked = try client.next()
+        #expect(asked["text"] == "accept: teal", "\(asked.serializedString)")
+        let sampled = try client.next()
+        #expect(sampled["text"] == "interop-model: hi there", "\(sampled.serializedString)")
+        let roots = try client.next()
+        #expect(roots["text"] == "file:///work/a\nfile:///work/b", "\(roots.serializedString)")
+        #expect(client.finish() == 0)
+    }
 }

@@ -199,6 +199,27 @@ class Runner:
         else:
             self.changes.record(kind)
 
+    # Requests from the server, answered as the command line says (and only declared when it says so).
+    async def on_elicitation(self, context: Any, params: Any) -> Any:
+        return types.ElicitResult(action="accept", content={"answer": self.args.elicitation_answer})
+
+    async def on_sampling(self, context: Any, params: Any) -> Any:
+        text = types.TextContent(type="text", text=self.args.sampling_answer)
+        return types.CreateMessageResult(role="assistant", content=text, model="interop-model")
+
+    async def on_list_roots(self, context: Any) -> Any:
+        return types.ListRootsResult(roots=[types.Root(uri=uri) for uri in self.args.roots.split(",")])
+
+    def server_request_callbacks(self) -> dict[str, Any]:
+        callbacks: dict[str, Any] = {}
+        if self.args.elicitation_answer is not None:
+            callbacks["elicitation_callback"] = self.on_elicitation
+        if self.args.sampling_answer is not None:
+            callbacks["sampling_callback"] = self.on_sampling
+        if self.args.roots is not None:
+            callbacks["list_roots_callback"] = self.on_list_roots
+        return callbacks
+
     # Era-specific hooks.
     async def connect(self) -> None:
         raise NotImplementedError
@@ -389,6 +410,7 @@ class ModernSDKRunner(Runner):
             cache=None,  # every list call reaches the gateway
             read_timeout_seconds=args.timeout,
             message_handler=self.on_message,
+            **self.server_request_callbacks(),
         )
         await self.stack.enter_async_context(self.client)
         if args.mode == "modern":
@@ -474,7 +496,11 @@ class LegacySDKRunner(Runner):
             read, write, _ = await self.stack.enter_async_context(streamable_http_client(args.url, http_client=http))
         self.session = await self.stack.enter_async_context(
             ClientSession(
-                read, write, read_timeout_seconds=timedelta(seconds=args.timeout), message_handler=self.on_message
+                read,
+                write,
+                read_timeout_seconds=timedelta(seconds=args.timeout),
+                message_handler=self.on_message,
+                **self.server_request_callbacks(),
             )
         )
         self.init = await self.session.initialize()
@@ -535,6 +561,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--steps", default='[{"op":"info"}]', help="JSON list of steps")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each response")
     parser.add_argument("--verbose", action="store_true", help="SDK debug logs on stderr")
+    parser.add_argument("--elicitation-answer", help="declare elicitation; accept every request with this answer")
+    parser.add_argument("--sampling-answer", help="declare sampling; answer every request with this text")
+    parser.add_argument("--roots", help="declare roots; comma-separated root URIs to list")
     return parser.parse_args(argv)
 
 

@@ -3,7 +3,8 @@ import Logging
 import MCPWire
 
 /// Keeps the gateway connected to the broker and acts on what the broker pushes: snapshots (hot reload),
-/// upstream notifications (list changes, progress, log messages, resource updates), closed channels, and upstream requests (refused: not relayed).
+/// upstream notifications (list changes, progress, log messages, resource updates), closed channels, and upstream
+/// requests (relayed to the 2025-era session they belong to, or refused).
 struct BrokerEvents: Sendable {
     /// Wait between attempts to reach the broker.
     static let retryInterval: Duration = .milliseconds(200)
@@ -72,14 +73,21 @@ struct BrokerEvents: Sendable {
             guard let kinds = ListKind.changed(by: method), let key = pool.key(of: channel) else { return }
             for kind in kinds { pool.invalidate(kind, workspace: key.workspace, server: key.server) }
             subscribers.listsChanged(Set(kinds), workspace: key.workspace, snapshot: broker.currentSnapshot())
-        case .upstreamRequest(let channel, let id, let method, _):
+        case .upstreamRequest(let channel, let id, let method, let params):
+            if let key = pool.key(of: channel),
+                SessionRelay(sessions: front.sessions).ask(method, params: params, channel: channel, id: id, from: key)
+            {
+                return
+            }
             link.send(
                 .reply(
                     channel: channel, id: id,
                     outcome: .error(
                         JSONRPCError(
                             code: JSONRPCError.methodNotFound,
-                            message: "\(method) is not relayed to clients by this gateway"))))
+                            message:
+                                "\(method) is not relayed: no client session that declared it is listening on this upstream"
+                        ))))
         case .closed(let channel, let reason):
             if let key = pool.closed(channel) {
                 logger.debug("channel closed", metadata: ["server": "\(key.server)", "reason": "\(reason)"])

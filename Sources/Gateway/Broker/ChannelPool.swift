@@ -44,9 +44,13 @@ final class ChannelPool: Sendable {
 
     private let broker: BrokerAccess
     private let state = Mutex(State())
+    /// What the client of a broker session lets its upstreams ask (see `LegacySession.relayedCapabilities`).
+    private let clientCapabilities: @Sendable (_ session: String) -> JSONValue?
 
-    init(broker: BrokerAccess) {
+    init(broker: BrokerAccess, clientCapabilities: @escaping @Sendable (_ session: String) -> JSONValue? = { _ in nil })
+    {
         self.broker = broker
+        self.clientCapabilities = clientCapabilities
     }
 
     /// The open channel for `key`, opening it (and starting its upstream) if needed.
@@ -66,7 +70,8 @@ final class ChannelPool: Sendable {
         }
         let task = state.withLock { state in
             if let running = state.opening[key] { return running }
-            let task = Task { try await Self.open(key, broker: broker) }
+            let capabilities = clientCapabilities(key.session)
+            let task = Task { try await Self.open(key, broker: broker, clientCapabilities: capabilities) }
             state.opening[key] = task
             return task
         }
@@ -87,11 +92,16 @@ final class ChannelPool: Sendable {
         }
     }
 
-    private static func open(_ key: ChannelKey, broker: BrokerAccess) async throws -> OpenChannel {
+    private static func open(
+        _ key: ChannelKey, broker: BrokerAccess, clientCapabilities: JSONValue?
+    ) async throws -> OpenChannel {
         let link = try broker.link()
         let ref = "o\(link.nextNumber())"
         let answer = try await link.call(
-            ref: ref, .open(ref: ref, workspace: key.workspace, server: key.server, session: key.session))
+            ref: ref,
+            .open(
+                ref: ref, workspace: key.workspace, server: key.server, session: key.session,
+                clientCapabilities: clientCapabilities))
         switch answer {
         case .opened(_, let number, let lease, let upstream):
             return OpenChannel(number: number, lease: lease, upstream: upstream)
@@ -128,6 +138,11 @@ final class ChannelPool: Sendable {
     }
 
     /// Closes every channel of a broker session (a 2025-era client session that ended).
+    /// The open channels of broker session `session`.
+    func channels(inSession session: String) -> [Int] {
+        state.withLock { state in state.entries.filter { $0.key.session == session }.map(\.value.channel.number) }
+    }
+
     func closeSession(_ session: String) {
         let closing = state.withLock { state in
             let ended = state.entries.filter { $0.key.session == session }

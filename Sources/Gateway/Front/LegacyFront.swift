@@ -17,6 +17,7 @@ struct LegacyFront {
         }
         if case .request(let id, "initialize", let params) = message {
             let session = front.startSession(caller: caller, era: .streamable)
+            session.initialized(params: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             return .message(.ok, .result(id: id, result: result), headers: ["Mcp-Session-Id": session.id])
         }
@@ -116,12 +117,23 @@ struct LegacyFront {
         session.setSubscription(server: server, uri: uri, address: method == "resources/subscribe" ? address : nil)
     }
 
-    /// Notifications and responses from the client: only a cancellation does something.
+    /// Notifications and responses from the client: a cancellation, an answer to an upstream's request (passed to
+    /// that upstream), and a change of roots (passed to every upstream of the session) do something.
     func handleUnanswered(_ message: JSONRPCMessage, session: LegacySession) {
-        if case .notification("notifications/cancelled", let params) = message,
-            let requestID = params?["requestId"].flatMap(RequestID.init(json:))
-        {
-            session.cancel(requestID)
+        switch message {
+        case .notification("notifications/cancelled", let params):
+            if let requestID = params?["requestId"].flatMap(RequestID.init(json:)) { session.cancel(requestID) }
+        case .notification("notifications/roots/list_changed", let params):
+            guard let link = try? front.broker.link() else { return }
+            for channel in front.pool.channels(inSession: session.brokerSession) {
+                link.send(.notify(channel: channel, method: "notifications/roots/list_changed", params: params))
+            }
+        case .result(let id, let result):
+            front.answerUpstream(session.answered(id), with: .result(result))
+        case .error(let id?, let error):
+            front.answerUpstream(session.answered(id), with: .error(error))
+        default:
+            break
         }
     }
 }
@@ -157,14 +169,26 @@ extension Front {
         return session
     }
 
+    /// Passes a client's answer to the upstream request it answers (nil: not one the gateway asked, or answered).
+    func answerUpstream(_ request: LegacySession.UpstreamRequest?, with outcome: Outcome) {
+        guard let request, let link = try? broker.link() else { return }
+        link.send(.reply(channel: request.channel, id: request.id, outcome: outcome))
+    }
+
     /// Ends a session and closes its upstream channels.
     func endSession(_ id: String) {
         guard let session = sessions.remove(id) else { return }
         finish(session)
     }
 
-    /// Ends a session already taken out of the table: its streams, subscription and upstream channels.
+    /// Ends a session already taken out of the table: its streams, subscription, the upstreams' requests still
+    /// waiting for its client, and its upstream channels.
     func finish(_ session: LegacySession) {
+        for request in session.abandonAsked() {
+            answerUpstream(
+                request,
+                with: .error(JSONRPCError(code: JSONRPCError.internalError, message: "the client's session ended")))
+        }
         session.end()
         pool.closeSession(session.brokerSession)
     }
@@ -225,6 +249,7 @@ extension Front {
         let legacy = LegacyFront(front: self)
         switch message {
         case .request(let requestID, "initialize", let params):
+            session.initialized(params: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             session.push(.result(id: requestID, result: result))
         case .request(let requestID, let method, let params):

@@ -1,7 +1,8 @@
 import MCPWire
 
 /// Relays what a 2025-era session's own upstreams send unasked, besides list changes: log messages
-/// (`notifications/message`) and updates of subscribed resources (`notifications/resources/updated`).
+/// (`notifications/message`), updates of subscribed resources (`notifications/resources/updated`), and requests for
+/// the client (`elicitation/create`, `sampling/createMessage`, `roots/list`).
 ///
 /// A 2025-era session has upstreams of its own (one per server, unless the server is shared), so what one of them
 /// sends belongs to that session and goes on the session's stream (its GET stream, or its `/sse` stream). The broker
@@ -39,5 +40,13 @@ struct SessionRelay: Sendable {
         else { return }
         update["uri"] = .string(subscribed)
         session.push(.notification(method: "notifications/resources/updated", params: .object(update)))
+    }
+
+    /// Sends an upstream's request for the client (`id` on `channel`, which belongs to `key`) to the session the
+    /// upstream serves, if its client declared the capability and listens; the answer comes back through
+    /// `Front.answerUpstream`. False: nobody to ask (the caller refuses the request).
+    func ask(_ method: String, params: JSONValue?, channel: Int, id: RequestID, from key: ChannelKey) -> Bool {
+        guard let session = sessions.session(brokerSession: key.session) else { return false }
+        return session.ask(method, params: params, for: LegacySession.UpstreamRequest(channel: channel, id: id))
     }
 }

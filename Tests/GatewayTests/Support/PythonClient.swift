@@ -27,13 +27,18 @@ final class PythonClient: @unchecked Sendable {
     private let errors = OutputCollector()
     private var buffer: [UInt8] = []
 
-    /// Starts the client: `venv` v1 or v2, `transport` streamable or sse, `mode` auto, legacy or modern.
-    init(venv: String, url: String, token: String, transport: String, mode: String, steps: [JSONValue]) throws {
+    /// Starts the client: `venv` v1 or v2, `transport` streamable or sse, `mode` auto, legacy or modern; `options`
+    /// are more of mcp_client.py's (`--elicitation-answer TEXT`, …).
+    init(
+        venv: String, url: String, token: String, transport: String, mode: String, steps: [JSONValue],
+        options: [String] = []
+    ) throws {
         process.executableURL = URL(fileURLWithPath: try Self.python(venv))
-        process.arguments = [
-            Self.script, "--url", url, "--token", token, "--transport", transport, "--mode", mode, "--steps",
-            JSONValue.array(steps).serializedString,
-        ]
+        process.arguments =
+            [
+                Self.script, "--url", url, "--token", token, "--transport", transport, "--mode", mode, "--steps",
+                JSONValue.array(steps).serializedString,
+            ] + options
         process.standardInput = input
         process.standardOutput = output
         let stderr = Pipe()
