@@ -25,6 +25,17 @@ struct Reply: Sendable {
         output.send(Message.result(id: id, body))
     }
 
+    /// A 2026-07-28 `input_required` result: the client answers `requests` and retries with `state`.
+    func inputRequired(_ requests: [String: JSON], state: String) {
+        output.send(
+            Message.result(
+                id: id,
+                [
+                    "resultType": "input_required", "inputRequests": .object(requests),
+                    "requestState": .string(state),
+                ]))
+    }
+
     func error(_ error: RPCError) {
         output.send(Message.error(id: id, error))
     }

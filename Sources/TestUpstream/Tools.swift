@@ -5,8 +5,9 @@ import Foundation
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
 /// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`),
 /// resource subscriptions (`touch_resource`), roots changes (`roots_changes`), declared client
-/// capabilities (`client_capabilities`) and bounded memory under floods (`flood`). Over HTTP, two
-/// more read the carrying request's headers (see HeaderTools.swift).
+/// capabilities (`client_capabilities`), input_required round trips (`confirm`) and bounded
+/// memory under floods (`flood`). Over HTTP, two more read the carrying request's headers (see
+/// HeaderTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
     static let definitions: JSON = .array([
@@ -33,6 +34,10 @@ enum Tools {
         tool("progress", "Sends two progress notifications when given a progressToken."),
         tool("roots_changes", "How many notifications/roots/list_changed the client sent."),
         tool("client_capabilities", "The capabilities the client declared in initialize, as JSON."),
+        tool(
+            "confirm",
+            "2026-07-28 only: asks the client to confirm through input_required (elicitation), then answers with its answer."
+        ),
         tool(
             "touch_resource", "Sends notifications/resources/updated for uri if the client subscribed to it.",
             stringArgument: "uri"),
@@ -161,6 +166,9 @@ enum Tools {
                     ]))
             reply.toolText("logged")
 
+        case "confirm":
+            confirm(params, meta: meta, reply: reply)
+
         case "client_capabilities":
             reply.toolText(
                 String(decoding: server.state.withLock { $0.clientCapabilities }.serialized(), as: UTF8.self))
@@ -193,5 +201,40 @@ enum Tools {
             if callHeaderTool(name, arguments: arguments, reply: reply) { return }
             reply.toolText("unknown tool \(name)", isError: true)
         }
+    }
+
+    /// The opaque state `confirm` hands out, with bytes a careless relay would change.
+    static let confirmState = "state:1.0:18446744073709551615:\u{E9}\u{1F512}"
+
+    /// A multi-round-trip call: the first round returns `input_required` asking for an elicitation (only when the
+    /// request's client declared elicitation), the retry carries the answer and the exact state.
+    private static func confirm(_ params: [String: JSON], meta: [String: JSON], reply: Reply) {
+        guard reply.era == .modern else {
+            reply.toolText("confirm needs the 2026-07-28 era (input_required)", isError: true)
+            return
+        }
+        if let answer = params["inputResponses"]?["confirm"] {
+            guard params["requestState"] == .string(confirmState) else {
+                reply.toolText("the retry did not carry the requestState exactly", isError: true)
+                return
+            }
+            let said = answer["content"]?["answer"]?.stringValue ?? answer["action"]?.stringValue ?? "nothing"
+            reply.toolText("confirmed: \(said)")
+            return
+        }
+        guard meta[MCP.clientCapabilitiesKey]?["elicitation"] != nil else {
+            reply.toolText("the client did not declare elicitation", isError: true)
+            return
+        }
+        let request: JSON = [
+            "method": "elicitation/create",
+            "params": [
+                "message": "Proceed?", "mode": "form",
+                "requestedSchema": [
+                    "type": "object", "properties": ["answer": ["type": "string"]], "required": ["answer"],
+                ],
+            ],
+        ]
+        reply.inputRequired(["confirm": request], state: confirmState)
     }
 }

@@ -141,4 +141,17 @@ import Testing
         #expect(roots["text"] == "file:///work/a\nfile:///work/b", "\(roots.serializedString)")
         #expect(client.finish() == 0)
     }
+
+    /// The official 2026-07-28 client's `input_required` round trip through Sealgate: the upstream asks for an
+    /// elicitation the client declared, the SDK answers it and retries with the upstream's exact state.
+    @Test func theOfficialModernClientCompletesAnInputRequiredRoundTrip() throws {
+        let (harness, token) = try Self.served()
+        let client = try PythonClient(
+            venv: "v2", url: harness.url(), token: token, transport: "streamable", mode: "auto",
+            steps: [.object(["op": "call_tool", "name": "up__confirm", "arguments": .object([:])])],
+            options: ["--elicitation-answer", "teal"])
+        let confirmed = try client.next()
+        #expect(confirmed["text"] == "confirmed: teal", "\(confirmed.serializedString)")
+        #expect(client.finish() == 0)
+    }
 }

@@ -30,12 +30,26 @@ enum EraAdapter {
         ])
     }
 
-    private static func envelope() -> JSONObject {
+    private static let clientCapabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
+
+    /// The broker's envelope, declaring `capabilities` (none when nil).
+    private static func envelope(capabilities: JSONValue? = nil) -> JSONObject {
         [
             "io.modelcontextprotocol/protocolVersion": .string(ProtocolEra.modernVersion),
             "io.modelcontextprotocol/clientInfo": clientInfo,
-            "io.modelcontextprotocol/clientCapabilities": .object([:]),
+            clientCapabilitiesKey: capabilities ?? .object([:]),
         ]
+    }
+
+    /// The capabilities a request's client may be asked about through `input_required`, which the client answers
+    /// itself by retrying: what it declared among `elicitation`, `sampling` and `roots`.
+    static func answerableCapabilities(of meta: JSONObject) -> JSONValue? {
+        guard let declared = meta[clientCapabilitiesKey]?.objectValue else { return nil }
+        var kept = JSONObject()
+        for name in ["elicitation", "sampling", "roots"] {
+            if let capability = declared[name], capability.objectValue != nil { kept[name] = capability }
+        }
+        return kept.isEmpty ? nil : .object(kept)
     }
 
     /// Whether a `server/discover` result says the server speaks the modern era.
@@ -48,9 +62,12 @@ enum EraAdapter {
         var object = params?.objectValue ?? JSONObject()
         guard params == nil || params?.objectValue != nil else { return params }  // array params pass as they are
         var meta = object["_meta"]?.objectValue ?? JSONObject()
+        // A 2026-07-28 client's own declaration, for the modern envelope: its `input_required` round trips pass
+        // through the gateway, and a server asks only for what the request's client declared.
+        let answerable = answerableCapabilities(of: meta)
         for key in meta.keys where key.hasPrefix(ProtocolEra.envelopePrefix) { meta[key] = nil }
         if era == .modern {
-            for member in envelope().members { meta[member.key] = member.value }
+            for member in envelope(capabilities: answerable).members { meta[member.key] = member.value }
         }
         object["_meta"] = meta.isEmpty ? nil : .object(meta)
         return params == nil && object.isEmpty ? nil : .object(object)

@@ -45,14 +45,19 @@ enum HTTP {
     }
 
     /// The modern envelope for params, as a JSON fragment to splice in.
-    static let envelope =
-        #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+    static let envelope = envelope(capabilities: "{}")
 
-    /// A 2026-07-28 request with its envelope and mirrored headers.
+    /// The modern envelope declaring `capabilities` (a JSON object's text).
+    static func envelope(capabilities: String) -> String {
+        #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":\#(capabilities)}"#
+    }
+
+    /// A 2026-07-28 request with its envelope (declaring `capabilities`) and mirrored headers.
     static func modern(
         port: Int, _ path: String, token: String?, id: Int = 1, method: String, params: String = "",
-        name: String? = nil, timeout: Double = 30
+        name: String? = nil, capabilities: String = "{}", timeout: Double = 30
     ) throws -> Response {
+        let envelope = envelope(capabilities: capabilities)
         let inner = params.isEmpty ? envelope : params + "," + envelope
         var headers = [("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", method)]
         if let name { headers.append(("Mcp-Name", name)) }

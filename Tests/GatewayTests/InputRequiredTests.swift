@@ -1,0 +1,50 @@
+import Foundation
+import MCPWire
+import Testing
+
+/// `input_required` round trips (2026-07-28 multi-round-trip requests) through the gateway: the upstream asks for
+/// what the request's client declared, and the client's retry carries the answers and the exact state back.
+@Suite struct InputRequiredTests {
+    /// `eng` with the test upstream `up` speaking 2026-07-28; served.
+    static func served() throws -> (ServeHarness, String) {
+        let harness = try ServeHarness()
+        let token = try harness.initialize()
+        try harness.addTestUpstream("up", era: "modern", withSecret: false)
+        try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
+        try harness.start()
+        return (harness, token)
+    }
+
+    @Test func aModernClientAnswersItsUpstreamsInputRequestsByRetrying() throws {
+        let (harness, token) = try Self.served()
+        let first = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, id: 1, method: "tools/call",
+            params: #""name":"up__confirm","arguments":{}"#, name: "up__confirm", capabilities: #"{"elicitation":{}}"#)
+        let asked = try #require(first.json?["result"], "\(first.text)")
+        #expect(asked["resultType"] == "input_required", "\(first.text)")
+        #expect(asked["inputRequests"]?["confirm"]?["method"] == "elicitation/create")
+        let state = try #require(asked["requestState"])
+        #expect(state == .string("state:1.0:18446744073709551615:\u{E9}\u{1F512}"))
+        // Never cached: an input_required result has no freshness fields.
+        #expect(asked["ttlMs"] == nil && asked["cacheScope"] == nil)
+
+        let retry = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, id: 2, method: "tools/call",
+            params:
+                #""name":"up__confirm","arguments":{},"inputResponses":{"confirm":{"action":"accept","content":{"answer":"yes"}}},"requestState":\#(state.serializedString)"#,
+            name: "up__confirm", capabilities: #"{"elicitation":{}}"#)
+        let done = try #require(retry.json?["result"], "\(retry.text)")
+        #expect(done["resultType"] == "complete")
+        #expect(done["content"]?.arrayValue?.first?["text"] == "confirmed: yes", "\(retry.text)")
+    }
+
+    @Test func anUpstreamAsksNothingOfAClientThatDeclaredNothing() throws {
+        let (harness, token) = try Self.served()
+        let call = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, method: "tools/call",
+            params: #""name":"up__confirm","arguments":{}"#, name: "up__confirm")
+        let result = try #require(call.json?["result"], "\(call.text)")
+        #expect(result["isError"] == true)
+        #expect(result["content"]?.arrayValue?.first?["text"] == "the client did not declare elicitation")
+    }
+}
