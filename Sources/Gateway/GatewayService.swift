@@ -17,7 +17,7 @@ public struct GatewayService: Sendable {
     public func run(ready: @escaping @Sendable (Int) -> Void) async throws {
         let broker = BrokerAccess()
         let sessions = SessionTable()
-        let pool = ChannelPool(broker: broker) { sessions.session(brokerSession: $0)?.relayedCapabilities }
+        let pool = ChannelPool(broker: broker) { sessions.session(brokerSession: $0)?.clientRequests.capabilities }
         let progress = ProgressRelay()
         let caller = UpstreamCaller(broker: broker, pool: pool, progress: progress)
         let subscribers = Subscribers()

@@ -47,4 +47,44 @@ import Testing
         #expect(result["isError"] == true)
         #expect(result["content"]?.arrayValue?.first?["text"] == "the client did not declare elicitation")
     }
+
+    /// A 2025-era client knows nothing of `input_required`: the gateway asks it with a real `elicitation/create` on
+    /// its stream, and retries the call with its answer and the upstream's exact state.
+    @Test func aLegacyClientIsAskedOnItsStreamAndTheGatewayRetriesForIt() throws {
+        let (harness, token) = try Self.served()
+        let (session, stream) = try ClientRequestTests.session(
+            harness, token: token, capabilities: #"{"elicitation":{}}"#)
+        let call = try HTTP.Connection(port: harness.port)
+        let body =
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#
+        try call.send(
+            "POST", harness.path(),
+            headers: [
+                ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                ("Accept", "application/json, text/event-stream"), ("Mcp-Session-Id", session),
+                ("MCP-Protocol-Version", "2025-11-25"),
+            ], body: Array(body.utf8))
+        let asked = try #require(try stream.nextEvent(timeout: 10))
+        #expect(asked["method"] == "elicitation/create" && asked["params"]?["message"] == "Proceed?")
+        let id = try #require(asked["id"])
+        let answer = try ClientRequestTests.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":\#(id.serializedString),"result":{"action":"accept","content":{"answer":"yes"}}}"#)
+        #expect(answer.status == 202)
+        let result = try #require(try call.readResponse(timeout: 10).json?["result"])
+        #expect(result["content"]?.arrayValue?.first?["text"] == "confirmed: yes", "\(result.serializedString)")
+        #expect(result["resultType"] == nil)
+    }
+
+    /// Nothing declared: the upstream is told so, and asks nothing.
+    @Test func aLegacyClientThatDeclaredNothingIsNotAsked() throws {
+        let (harness, token) = try Self.served()
+        let (session, _) = try ClientRequestTests.session(harness, token: token, capabilities: "{}")
+        let call = try ClientRequestTests.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
+        let result = try #require(call.json?["result"], "\(call.text)")
+        #expect(result["isError"] == true)
+        #expect(result["content"]?.arrayValue?.first?["text"] == "the client did not declare elicitation")
+    }
 }

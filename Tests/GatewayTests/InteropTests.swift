@@ -142,12 +142,17 @@ import Testing
         #expect(client.finish() == 0)
     }
 
-    /// The official 2026-07-28 client's `input_required` round trip through Sealgate: the upstream asks for an
-    /// elicitation the client declared, the SDK answers it and retries with the upstream's exact state.
-    @Test func theOfficialModernClientCompletesAnInputRequiredRoundTrip() throws {
+    /// A 2026-07-28 upstream's `input_required` round trip through Sealgate, with every official client: the
+    /// upstream asks for an elicitation the client declared. The 2026-07-28 SDK answers it and retries with the
+    /// upstream's exact state itself; for 2025-era clients the gateway sends it as a real `elicitation/create` and
+    /// retries for them.
+    @Test(arguments: clients.indices)
+    func anOfficialClientCompletesAModernUpstreamsInputRequiredRoundTrip(_ index: Int) throws {
+        let (venv, transport, mode, _) = Self.clients[index]
         let (harness, token) = try Self.served()
         let client = try PythonClient(
-            venv: "v2", url: harness.url(), token: token, transport: "streamable", mode: "auto",
+            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
+            transport: transport, mode: mode,
             steps: [.object(["op": "call_tool", "name": "up__confirm", "arguments": .object([:])])],
             options: ["--elicitation-answer", "teal"])
         let confirmed = try client.next()

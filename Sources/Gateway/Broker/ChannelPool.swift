@@ -44,7 +44,7 @@ final class ChannelPool: Sendable {
 
     private let broker: BrokerAccess
     private let state = Mutex(State())
-    /// What the client of a broker session lets its upstreams ask (see `LegacySession.relayedCapabilities`).
+    /// What the client of a broker session lets its upstreams ask (see `ClientRequests.capabilities`).
     private let clientCapabilities: @Sendable (_ session: String) -> JSONValue?
 
     init(broker: BrokerAccess, clientCapabilities: @escaping @Sendable (_ session: String) -> JSONValue? = { _ in nil })

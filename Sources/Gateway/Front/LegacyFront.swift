@@ -17,7 +17,7 @@ struct LegacyFront {
         }
         if case .request(let id, "initialize", let params) = message {
             let session = front.startSession(caller: caller, era: .streamable)
-            session.initialized(params: params)
+            session.clientRequests.declare(initializeParams: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             return .message(.ok, .result(id: id, result: result), headers: ["Mcp-Session-Id": session.id])
         }
@@ -74,8 +74,10 @@ struct LegacyFront {
         }
         let dispatcher = front.dispatcher
         let task = Task {
-            await dispatcher.handle(method, params: params, access: caller.access, session: session.brokerSession) {
-                emit(.notification(method: "notifications/progress", params: $0))
+            await InputRequiredShim(session: session).outcome(method, params: params) { params in
+                await dispatcher.handle(method, params: params, access: caller.access, session: session.brokerSession) {
+                    emit(.notification(method: "notifications/progress", params: $0))
+                }
             }
         }
         session.track(id) { task.cancel() }
@@ -86,16 +88,6 @@ struct LegacyFront {
         }
         session.untrack(id)
         switch outcome {
-        case .result(let result) where result["resultType"] == "input_required":
-            // A 2026-07-28 upstream asks for input mid-call; a 2025-era client would expect a server-to-client
-            // request instead, which the gateway does not relay.
-            return .error(
-                id: id,
-                JSONRPCError(
-                    code: JSONRPCError.internalError,
-                    message:
-                        "the upstream needs input from the user (input_required), which Sealgate cannot relay to a 2025-era client yet"
-                ))
         case .result(let result):
             if method == "resources/subscribe" || method == "resources/unsubscribe" {
                 await noteSubscription(method, params: params, session: session, caller: caller)
@@ -129,9 +121,9 @@ struct LegacyFront {
                 link.send(.notify(channel: channel, method: "notifications/roots/list_changed", params: params))
             }
         case .result(let id, let result):
-            front.answerUpstream(session.answered(id), with: .result(result))
+            front.answerUpstream(session.clientRequests.answered(id, with: .result(result)), with: .result(result))
         case .error(let id?, let error):
-            front.answerUpstream(session.answered(id), with: .error(error))
+            front.answerUpstream(session.clientRequests.answered(id, with: .error(error)), with: .error(error))
         default:
             break
         }
@@ -170,7 +162,7 @@ extension Front {
     }
 
     /// Passes a client's answer to the upstream request it answers (nil: not one the gateway asked, or answered).
-    func answerUpstream(_ request: LegacySession.UpstreamRequest?, with outcome: Outcome) {
+    func answerUpstream(_ request: ClientRequests.UpstreamRequest?, with outcome: Outcome) {
         guard let request, let link = try? broker.link() else { return }
         link.send(.reply(channel: request.channel, id: request.id, outcome: outcome))
     }
@@ -184,7 +176,7 @@ extension Front {
     /// Ends a session already taken out of the table: its streams, subscription, the upstreams' requests still
     /// waiting for its client, and its upstream channels.
     func finish(_ session: LegacySession) {
-        for request in session.abandonAsked() {
+        for request in session.clientRequests.close() {
             answerUpstream(
                 request,
                 with: .error(JSONRPCError(code: JSONRPCError.internalError, message: "the client's session ended")))
@@ -249,7 +241,7 @@ extension Front {
         let legacy = LegacyFront(front: self)
         switch message {
         case .request(let requestID, "initialize", let params):
-            session.initialized(params: params)
+            session.clientRequests.declare(initializeParams: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             session.push(.result(id: requestID, result: result))
         case .request(let requestID, let method, let params):

@@ -8,6 +8,8 @@ final class LegacySession: Sendable {
     let id: String
     let target: Target
     let token: AuthenticatedToken
+    /// Requests sent to the client (for its upstreams) and their answers.
+    let clientRequests = ClientRequests()
     /// Its broker session: each 2025-era session gets its own upstreams (unless a server is shared).
     var brokerSession: String { Self.brokerSessionPrefix + id }
     static let brokerSessionPrefix = "s-"
@@ -22,11 +24,6 @@ final class LegacySession: Sendable {
         var logLevel: LogLevel?
         /// Resources subscribed to, by server and the URI that server knows: the address the client used.
         var subscriptions: [ResourceKey: String] = [:]
-        /// What the client declared at `initialize` that its upstreams may ask of it.
-        var relayedCapabilities: JSONValue?
-        /// Requests of upstreams sent to the client, by the id the client answers: the channel and id to answer.
-        var asked: [RequestID: UpstreamRequest] = [:]
-        var askedCount = 0
         var ended = false
     }
 
@@ -73,65 +70,6 @@ final class LegacySession: Sendable {
     /// Whether an upstream log message at `level` goes to this session.
     func wantsLog(at level: LogLevel) -> Bool {
         state.withLock { state in state.logLevel.map { level >= $0 } ?? true }
-    }
-
-    /// What its upstreams may ask the client: the `elicitation`, `sampling` and `roots` it declared at
-    /// `initialize` (nil: nothing). Declared in the handshake of each upstream started for this session.
-    var relayedCapabilities: JSONValue? {
-        state.withLock { $0.relayedCapabilities }
-    }
-
-    /// Notes the capabilities of the client's `initialize` params.
-    func initialized(params: JSONValue?) {
-        var relayed: JSONObject = [:]
-        for name in Self.relayedCapabilityNames {
-            if let capability = params?["capabilities"]?[name], capability.objectValue != nil {
-                relayed[name] = capability
-            }
-        }
-        state.withLock { $0.relayedCapabilities = relayed.isEmpty ? nil : .object(relayed) }
-    }
-
-    /// The client capabilities an upstream's request needs, by method.
-    static let capabilityOfRequest = [
-        "elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots",
-    ]
-    static let relayedCapabilityNames = Set(capabilityOfRequest.values).sorted()
-
-    /// A request an upstream made of this session's client: where its answer goes.
-    struct UpstreamRequest: Sendable {
-        let channel: Int
-        let id: RequestID
-    }
-
-    /// Sends an upstream's request to the client under an id of the gateway's (`sealgate-N`), if the client
-    /// declared the capability it needs and has a stream open; false otherwise.
-    func ask(_ method: String, params: JSONValue?, for request: UpstreamRequest) -> Bool {
-        guard let capability = Self.capabilityOfRequest[method] else { return false }
-        let id: RequestID? = state.withLock { state in
-            guard state.relayedCapabilities?[capability] != nil, !state.ended else { return nil }
-            state.askedCount += 1
-            let id = RequestID.string("sealgate-\(state.askedCount)")
-            state.asked[id] = request
-            return id
-        }
-        guard let id else { return false }
-        if push(.request(id: id, method: method, params: params)) { return true }
-        _ = state.withLock { $0.asked.removeValue(forKey: id) }
-        return false
-    }
-
-    /// The client answered request `id` of the gateway's: where the answer goes (once).
-    func answered(_ id: RequestID) -> UpstreamRequest? {
-        state.withLock { $0.asked.removeValue(forKey: id) }
-    }
-
-    /// Requests still waiting for the client, forgotten: the session is ending.
-    func abandonAsked() -> [UpstreamRequest] {
-        state.withLock { state in
-            defer { state.asked = [:] }
-            return Array(state.asked.values)
-        }
     }
 
     /// A resource of a server, as that server names it.

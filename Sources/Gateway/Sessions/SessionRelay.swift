@@ -47,6 +47,7 @@ struct SessionRelay: Sendable {
     /// `Front.answerUpstream`. False: nobody to ask (the caller refuses the request).
     func ask(_ method: String, params: JSONValue?, channel: Int, id: RequestID, from key: ChannelKey) -> Bool {
         guard let session = sessions.session(brokerSession: key.session) else { return false }
-        return session.ask(method, params: params, for: LegacySession.UpstreamRequest(channel: channel, id: id))
+        return session.clientRequests.relay(
+            method, params: params, for: ClientRequests.UpstreamRequest(channel: channel, id: id), push: session.push)
     }
 }
