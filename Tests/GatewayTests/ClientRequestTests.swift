@@ -43,21 +43,29 @@ import Testing
             headers: [("Mcp-Session-Id", session), ("MCP-Protocol-Version", "2025-11-25")])
     }
 
+    /// POSTs a request of a session whose answer waits for the client: returns the connection to read it from.
+    static func send(_ harness: ServeHarness, token: String, session: String, _ body: String) throws -> HTTP.Connection
+    {
+        let connection = try HTTP.Connection(port: harness.port)
+        try connection.send(
+            "POST", harness.path(),
+            headers: [
+                ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                ("Accept", "application/json, text/event-stream"), ("Mcp-Session-Id", session),
+                ("MCP-Protocol-Version", "2025-11-25"),
+            ], body: Array(body.utf8))
+        return connection
+    }
+
     @Test func aSessionAnswersItsUpstreamsElicitationAndOnlyItIsAsked() throws {
         let (harness, token) = try Self.served()
         let (a, streamA) = try Self.session(harness, token: token, capabilities: #"{"elicitation":{}}"#)
         let (b, streamB) = try Self.session(harness, token: token, capabilities: #"{"elicitation":{}}"#)
         // A's call waits upstream for A's answer: it is sent now, and its answer read later.
-        let call = try HTTP.Connection(port: harness.port)
-        let body =
+        let call = try Self.send(
+            harness, token: token, session: a,
             #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"asker__ask","arguments":{"question":"Which colour?"}}}"#
-        try call.send(
-            "POST", harness.path(),
-            headers: [
-                ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
-                ("Accept", "application/json, text/event-stream"), ("Mcp-Session-Id", a),
-                ("MCP-Protocol-Version", "2025-11-25"),
-            ], body: Array(body.utf8))
+        )
         let asked = try #require(try streamA.nextEvent(timeout: 10))
         #expect(asked["method"] == "elicitation/create", "\(asked.serializedString)")
         #expect(asked["params"]?["message"] == "Which colour?")

@@ -54,16 +54,9 @@ import Testing
         let (harness, token) = try Self.served()
         let (session, stream) = try ClientRequestTests.session(
             harness, token: token, capabilities: #"{"elicitation":{}}"#)
-        let call = try HTTP.Connection(port: harness.port)
-        let body =
-            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#
-        try call.send(
-            "POST", harness.path(),
-            headers: [
-                ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
-                ("Accept", "application/json, text/event-stream"), ("Mcp-Session-Id", session),
-                ("MCP-Protocol-Version", "2025-11-25"),
-            ], body: Array(body.utf8))
+        let call = try ClientRequestTests.send(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
         let asked = try #require(try stream.nextEvent(timeout: 10))
         #expect(asked["method"] == "elicitation/create" && asked["params"]?["message"] == "Proceed?")
         let id = try #require(asked["id"])
