@@ -28,12 +28,13 @@ enum Catalog {
         ]
     }
 
-    /// `resources/read`: only `test://info`; anything else is -32602, the 2026-07-28 code for a
-    /// missing resource (which legacy clients accept too).
-    static func readResource(_ params: [String: JSON]) throws(RPCError) -> [String: JSON] {
+    /// `resources/read`: only `test://info`. Anything else is "Resource not found" with the code
+    /// of `era`: -32002 in the handshake era (as 2025 servers answer), -32602 in 2026-07-28.
+    static func readResource(_ params: [String: JSON], era: Era) throws(RPCError) -> [String: JSON] {
         guard let uri = params["uri"]?.stringValue else { throw .invalidParams("resources/read needs a string uri") }
         guard uri == infoURI else {
-            throw RPCError(code: -32602, message: "Resource not found", data: ["uri": .string(uri)])
+            throw RPCError(
+                code: era == .legacy ? -32002 : -32602, message: "Resource not found", data: ["uri": .string(uri)])
         }
         return ["contents": [["uri": .string(infoURI), "mimeType": "text/plain", "text": "test upstream info"]]]
     }

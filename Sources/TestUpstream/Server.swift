@@ -225,7 +225,7 @@ final class Server: Sendable {
         case "resources/list":
             reply.result(["resources": Catalog.resources], cacheable: true)
         case "resources/read":
-            reply.result(try Catalog.readResource(params), cacheable: true)
+            reply.result(try Catalog.readResource(params, era: reply.era), cacheable: true)
         case "resources/templates/list":
             reply.result(["resourceTemplates": []], cacheable: true)
         default:

@@ -56,6 +56,15 @@ enum Eras {
         return .object(object)
     }
 
+    /// 2025-era servers answer a missing resource with -32002, which 2026-07-28 replaced with -32602.
+    static let legacyResourceNotFound = -32002
+
+    /// An upstream's error as a 2026-07-28 client expects it: a legacy "resource not found" code becomes -32602.
+    static func modernError(_ error: JSONRPCError) -> JSONRPCError {
+        guard error.code == legacyResourceNotFound else { return error }
+        return JSONRPCError(code: JSONRPCError.invalidParams, message: error.message, data: error.data)
+    }
+
     /// The answer to a 2025-era `initialize`: the client's version when we speak it, else our newest.
     static func initializeResult(params: JSONValue?, workspace: String?) -> JSONValue {
         let asked = params?["protocolVersion"]?.stringValue
