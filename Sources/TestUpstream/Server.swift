@@ -15,6 +15,9 @@ struct ServerState {
     var rootsChanges = 0
     /// Handshake era only: the capabilities the client declared in `initialize`.
     var clientCapabilities: JSON = [:]
+    /// The answer to the `roots/list` sent on `notifications/initialized` to a client that declared roots, as
+    /// text: the root URIs one per line, or `error: MESSAGE`; nil until it comes.
+    var initialRoots: String?
 }
 
 /// Reads JSON-RPC messages, decides the era, applies that era's rules, and dispatches.
@@ -57,7 +60,11 @@ final class Server: Sendable {
             return
         }
         guard let method = members["method"]?.stringValue else {
-            // A response from the client (we never send requests) is dropped; anything else is malformed.
+            if members["id"] == .string(Self.initialRootsID) {
+                noteInitialRoots(members)
+                return
+            }
+            // Another response from the client is dropped (no other request is sent); anything else is malformed.
             if members["result"] == nil && members["error"] == nil {
                 sink.send(Message.error(id: members["id"].flatMap(RequestID.init), .invalidRequest))
             }
@@ -237,6 +244,12 @@ final class Server: Sendable {
     /// `notifications/initialized` needs no action because requests are accepted as soon as
     /// `initialize` has been answered.
     private func handleNotification(method: String, params: [String: JSON]) {
+        if method == "notifications/initialized", state.withLock({ $0.clientCapabilities["roots"] }) != nil {
+            // As filesystem servers do: ask for the roots at once (before any request of the client's).
+            output.send(
+                JSON.object(["jsonrpc": "2.0", "id": .string(Self.initialRootsID), "method": "roots/list"]))
+            return
+        }
         if method == "notifications/roots/list_changed" {
             state.withLock { $0.rootsChanges += 1 }
             return
@@ -245,5 +258,18 @@ final class Server: Sendable {
             return
         }
         cancel(id)
+    }
+
+    /// The id of the `roots/list` request sent on `notifications/initialized`.
+    static let initialRootsID = "test-upstream-initial-roots"
+
+    private func noteInitialRoots(_ response: [String: JSON]) {
+        let text: String
+        if case .array(let roots)? = response["result"]?["roots"] {
+            text = roots.compactMap { $0["uri"]?.stringValue }.joined(separator: "\n")
+        } else {
+            text = "error: " + (response["error"]?["message"]?.stringValue ?? "no result")
+        }
+        state.withLock { $0.initialRoots = text }
     }
 }

@@ -73,7 +73,7 @@ struct ChannelTests {
     }
 
     /// A legacy upstream of one session declares the client capabilities its `open` named; a shared one declares
-    /// none, whatever the `open` said, and so does a modern one.
+    /// none, whatever the `open` said.
     @Test func anUpstreamOfOneSessionDeclaresTheCapabilitiesItsOpenNamed() async throws {
         let harness = try BrokerHarness { vault in
             try BrokerHarness.addUpstream(vault, slug: "own", era: "legacy")

@@ -6,12 +6,15 @@ import Testing
 /// is, when that client declared them; the session's answer goes back; nothing else is asked. (The official SDKs on
 /// both ends: `InteropTests.anUpstreamsRequestsReachTheOfficialClientAndItsAnswersComeBack`.)
 @Suite struct ClientRequestTests {
-    /// `eng` with `asker` (an official-SDK server whose tools ask the client) and the test upstream `up`; served.
-    static func served() throws -> (ServeHarness, String) {
+    /// `eng` with `asker` (an official-SDK server whose tools ask the client, `--shared` if `sharedAsker`) and the
+    /// test upstream `up`; served.
+    static func served(sharedAsker: Bool = false) throws -> (ServeHarness, String) {
         let harness = try ServeHarness()
         let token = try harness.initialize()
         let script = ServeHarness.repositoryRoot.appendingPathComponent("Tests/Interop/asking_upstream.py").path
-        try harness.ok(["server", "add", "asker", "--command", try PythonClient.python("v1"), "--arg", script])
+        try harness.ok(
+            ["server", "add", "asker", "--command", try PythonClient.python("v1"), "--arg", script]
+                + (sharedAsker ? ["--shared"] : []))
         try harness.ok(["mcp", "install", "asker", "--workspace", "eng"])
         try harness.addTestUpstream("up", era: "legacy", withSecret: false)
         try harness.ok(["mcp", "install", "up", "--workspace", "eng"])
@@ -107,5 +110,41 @@ import Testing
             harness, token: token, session: session, #"{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}"#)
         #expect(notified.status == 202)
         try eventually(within: 5) { try changes() == "1" }
+    }
+
+    /// A server that asks as soon as it is initialized (as filesystem servers list their client's roots) reaches the
+    /// client whose first call started it: the broker holds the request until the channel is attached, and the
+    /// gateway knows the channel from its `opened`.
+    @Test func anUpstreamThatAsksAtOnceReachesTheClientThatStartedIt() throws {
+        let (harness, token) = try Self.served()
+        let (session, stream) = try Self.session(harness, token: token, capabilities: #"{"roots":{}}"#)
+        func call(_ tool: String) throws -> JSONValue? {
+            try Self.post(
+                harness, token: token, session: session,
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__\#(tool)","arguments":{}}}"#
+            ).json?["result"]?["content"]?.arrayValue?.first?["text"]
+        }
+        #expect(try call("pid") != nil)  // starts the upstream, which asks for the roots after its handshake
+        let asked = try #require(try stream.nextEvent(timeout: 10))
+        #expect(asked["method"] == "roots/list", "\(asked.serializedString)")
+        let id = try #require(asked["id"])
+        let answer = try Self.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":\#(id.serializedString),"result":{"roots":[{"uri":"file:///work/r"}]}}"#)
+        #expect(answer.status == 202)
+        try eventually(within: 5) { try call("initial_roots") == "file:///work/r" }
+    }
+
+    /// A shared server serves every session: whatever it asks is refused, never sent to some session's client.
+    @Test func aSharedServersRequestsAreRefused() throws {
+        let (harness, token) = try Self.served(sharedAsker: true)
+        let (session, stream) = try Self.session(harness, token: token, capabilities: #"{"elicitation":{}}"#)
+        let call = try Self.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"asker__ask","arguments":{"question":"Which colour?"}}}"#
+        )
+        let text = call.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+        #expect(text.contains("elicitation/create is not relayed"), "\(call.text)")
+        #expect(throws: (any Error).self) { try stream.nextEvent(timeout: 1) }
     }
 }

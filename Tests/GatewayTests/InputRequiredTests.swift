@@ -69,15 +69,37 @@ import Testing
         #expect(result["resultType"] == nil)
     }
 
-    /// Nothing declared: the upstream is told so, and asks nothing.
+    /// Nothing declared at `initialize`: the upstream is told so, and asks nothing, even when the client's request
+    /// claims otherwise in its own `_meta` (the gateway could not relay what the client never declared).
     @Test func aLegacyClientThatDeclaredNothingIsNotAsked() throws {
         let (harness, token) = try Self.served()
         let (session, _) = try ClientRequestTests.session(harness, token: token, capabilities: "{}")
         let call = try ClientRequestTests.post(
             harness, token: token, session: session,
-            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{},"_meta":{"io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}}}"#
+        )
         let result = try #require(call.json?["result"], "\(call.text)")
         #expect(result["isError"] == true)
         #expect(result["content"]?.arrayValue?.first?["text"] == "the client did not declare elicitation")
+    }
+
+    /// A client that cancels its call is told that the question asked for it is off.
+    @Test func aCancelledCallWithdrawsTheQuestionItWaitedFor() throws {
+        let (harness, token) = try Self.served()
+        let (session, stream) = try ClientRequestTests.session(
+            harness, token: token, capabilities: #"{"elicitation":{}}"#)
+        let call = try ClientRequestTests.send(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
+        let asked = try #require(try stream.nextEvent(timeout: 10))
+        #expect(asked["method"] == "elicitation/create")
+        let cancelled = try ClientRequestTests.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#)
+        #expect(cancelled.status == 202)
+        let withdrawn = try #require(try stream.nextEvent(timeout: 5))
+        #expect(withdrawn["method"] == "notifications/cancelled", "\(withdrawn.serializedString)")
+        #expect(withdrawn["params"]?["requestId"] == asked["id"])
+        withExtendedLifetime(call) {}
     }
 }

@@ -79,12 +79,11 @@ import Testing
         // B's call reaches the one upstream, where A's subscription lives; B has a channel to it now.
         #expect(try Self.touch(harness, token: token, session: b, server: "up") == "updated")
         #expect(try Self.nextUpdate(streamA)["uri"] == "test://info")
-        // B heard no update: its next message is a log it asked for.
-        _ = try LoggingTests.request(
-            harness, token: token, session: b, id: 2, "tools/call",
-            #"{"name":"up__log","arguments":{"level":"info","name":"AFTER"}}"#)
+        // B heard no update: its next message is the list change it has the server announce.
+        _ = try Self.request(
+            harness, token: token, session: b, "tools/call", #"{"name":"up__emit_list_changed","arguments":{}}"#)
         let next = try #require(try streamB.nextEvent(timeout: 5))
-        #expect(next["method"] == "notifications/message", "\(next.serializedString)")
+        #expect(next["method"] == "notifications/tools/list_changed", "\(next.serializedString)")
     }
 
     @Test func initializeOffersResourceSubscriptionsButDiscoveryDoesNot() throws {

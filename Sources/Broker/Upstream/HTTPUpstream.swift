@@ -50,6 +50,8 @@ actor HTTPUpstream: Upstream {
     private var retiredMaskers: [Int] = []
     /// Requests the upstream made of its client, by the id the client will answer.
     private var upstreamRequests: [RequestID: Int] = [:]
+    /// Requests for the client made before the first channel was attached (right after the handshake).
+    private var early = EarlyRequests()
     /// Whether a session was ever established (the next one is a restart).
     private var hasStarted = false
 
@@ -66,7 +68,10 @@ actor HTTPUpstream: Upstream {
         lastActivity = ContinuousClock.now
     }
 
-    func attach(channel: Int, sink: MessageSink) { channels[channel] = sink }
+    func attach(channel: Int, sink: MessageSink) {
+        channels[channel] = sink
+        for request in early.take() { deliver(request, to: nil) }
+    }
 
     func detach(channel: Int) -> Int {
         channels[channel] = nil
@@ -500,6 +505,7 @@ actor HTTPUpstream: Upstream {
     private func deliver(_ message: JSONRPCMessage, to channel: Int?) {
         if case .request(let id, let method, let params) = message {
             let target = channel ?? inFlight.keys.min().flatMap { inFlight[$0]?.channel } ?? channels.keys.min()
+            if target == nil, early.hold(message) { return }
             if let target, let sink = channels[target],
                 sink.sendUnasked(.upstreamRequest(channel: target, id: id, method: method, params: params))
             {

@@ -65,6 +65,8 @@ actor StdioUpstream {
     private var channels: [Int: MessageSink] = [:]
     private var progressTokens: [String: (channel: Int, token: JSONValue)] = [:]
     private var upstreamRequests: [RequestID: Int] = [:]
+    /// Requests for the client made before the first channel was attached (right after the handshake).
+    private var early = EarlyRequests()
     /// Cancellations that arrived before their request reached this actor (the two travel different paths).
     private var earlyCancellations: [String] = []
     /// Requests that already have their answer: a cancellation for one of them is too late and is dropped.
@@ -98,6 +100,7 @@ actor StdioUpstream {
 
     func attach(channel: Int, sink: MessageSink) {
         channels[channel] = sink
+        for request in early.take() { deliver(request) }
     }
 
     /// Detaches a channel; returns how many remain.
@@ -498,6 +501,7 @@ actor StdioUpstream {
             let channel =
                 pending.sorted { $0.key < $1.key }.first { $0.value.channel != nil }?.value.channel
                 ?? channels.keys.min()
+            if channel == nil, early.hold(message) { return }
             guard let channel, let sink = channels[channel],
                 sink.sendUnasked(.upstreamRequest(channel: channel, id: id, method: method, params: params))
             else {
@@ -537,6 +541,9 @@ actor StdioUpstream {
         listenID = nil
         let failures = pending
         pending = [:]
+        // The next process numbers its own requests from the start: answers meant for this one must not reach it.
+        upstreamRequests = [:]
+        _ = early.take()
         for entry in failures.values {
             entry.reply(
                 .error(JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) exited")))

@@ -38,3 +38,24 @@ func announceListsMayHaveChanged(to channels: [Int: MessageSink]) {
         for method in methods { sink.sendUnasked(.notification(channel: channel, method: method, params: nil)) }
     }
 }
+
+/// Requests an upstream makes of its client before any channel is attached: the broker starts an upstream during
+/// `open` and attaches the channel once the handshake is done, and some servers ask at once (a filesystem server
+/// lists its client's roots on `notifications/initialized`). Held, a few at most, for the first channel.
+struct EarlyRequests {
+    static let limit = 16
+    private var held: [JSONRPCMessage] = []
+
+    /// Keeps `request` for the first channel; false when the limit is reached (the caller refuses it).
+    mutating func hold(_ request: JSONRPCMessage) -> Bool {
+        guard held.count < Self.limit else { return false }
+        held.append(request)
+        return true
+    }
+
+    /// The requests held, in order; none are held afterwards.
+    mutating func take() -> [JSONRPCMessage] {
+        defer { held = [] }
+        return held
+    }
+}

@@ -62,7 +62,7 @@ struct BrokerEvents: Sendable {
             if method == "notifications/progress", progress.deliver(params) { return }
             if method == "notifications/message" || method == "notifications/resources/updated" {
                 guard let key = pool.key(of: channel) else { return }
-                let relay = SessionRelay(sessions: front.sessions)
+                let relay = SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
                 if method == "notifications/message" {
                     relay.log(params, from: key)
                 } else {
@@ -74,8 +74,13 @@ struct BrokerEvents: Sendable {
             for kind in kinds { pool.invalidate(kind, workspace: key.workspace, server: key.server) }
             subscribers.listsChanged(Set(kinds), workspace: key.workspace, snapshot: broker.currentSnapshot())
         case .upstreamRequest(let channel, let id, let method, let params):
+            if method == "ping" {  // an HTTP upstream's (the broker answers a stdio one's itself)
+                link.send(.reply(channel: channel, id: id, outcome: .result(.object([:]))))
+                return
+            }
             if let key = pool.key(of: channel),
-                SessionRelay(sessions: front.sessions).ask(method, params: params, channel: channel, id: id, from: key)
+                SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
+                    .ask(method, params: params, channel: channel, id: id, from: key)
             {
                 return
             }

@@ -22,6 +22,8 @@ public final class BrokerLink: Sendable {
 
     private struct Waiting {
         var byRef: [String: CheckedContinuation<BrokerMessage, any Error>] = [:]
+        /// Called with the answer to a ref on the loop that reads it, before the next frame is read.
+        var observers: [String: @Sendable (BrokerMessage) -> Void] = [:]
         var byRequest: [Int: CheckedContinuation<Outcome, any Error>] = [:]
         var nextNumber = 0
         var isOpen = true
@@ -74,15 +76,25 @@ public final class BrokerLink: Sendable {
 
     /// Sends a message carrying `ref` and waits for the answer with that ref; with a `timeout`, a broker that does
     /// not answer in time fails the call with `GatewayError.brokerUnavailable` (a later answer is dropped).
-    public func call(ref: String, _ message: BrokerMessage, timeout: Duration? = nil) async throws -> BrokerMessage {
+    ///
+    /// `observe` sees the answer first, on the loop that reads it, before any later frame is handed on as an event:
+    /// what it records is in place for the events that follow (an `opened` channel's first notification).
+    public func call(
+        ref: String, _ message: BrokerMessage, timeout: Duration? = nil,
+        observe: (@Sendable (BrokerMessage) -> Void)? = nil
+    ) async throws -> BrokerMessage {
         try await awaitAnswer(to: message) {
             $0.byRef[ref] = $1
+            $0.observers[ref] = observe
         } registered: {
             guard let timeout else { return }
             let (seconds, attoseconds) = timeout.components
             channel.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
                 [self] in
-                let expired = waiting.withLock { $0.byRef.removeValue(forKey: ref) }
+                let expired = waiting.withLock { state in
+                    state.observers[ref] = nil
+                    return state.byRef.removeValue(forKey: ref)
+                }
                 expired?.resume(throwing: GatewayError.brokerUnavailable)
             }
         }
@@ -126,10 +138,12 @@ public final class BrokerLink: Sendable {
             guard case .number(let lexeme) = id, let number = Int(lexeme) else { return }
             waiting.withLock { $0.byRequest.removeValue(forKey: number) }?.resume(returning: outcome)
         case .opened(let ref, _, _, _), .renewed(let ref, _), .authenticated(let ref, _), .leases(let ref, _),
-            .revoked(let ref, _), .statistics(let ref, _):
-            waiting.withLock { $0.byRef.removeValue(forKey: ref) }?.resume(returning: message)
-        case .failure(let ref?, _, _, _):
-            waiting.withLock { $0.byRef.removeValue(forKey: ref) }?.resume(returning: message)
+            .revoked(let ref, _), .statistics(let ref, _), .failure(let ref?, _, _, _):
+            let (waiter, observer) = waiting.withLock {
+                ($0.byRef.removeValue(forKey: ref), $0.observers.removeValue(forKey: ref))
+            }
+            observer?(message)
+            waiter?.resume(returning: message)
         case .snapshot(let snapshot):
             eventSink(.snapshot(snapshot))
         case .notification(let channel, let method, let params):
@@ -146,7 +160,7 @@ public final class BrokerLink: Sendable {
     private func connectionEnded() {
         let pending = waiting.withLock { state in
             state.isOpen = false
-            defer { (state.byRef, state.byRequest) = ([:], [:]) }
+            defer { (state.byRef, state.byRequest, state.observers) = ([:], [:], [:]) }
             return (Array(state.byRef.values), Array(state.byRequest.values))
         }
         for continuation in pending.0 { continuation.resume(throwing: GatewayError.brokerUnavailable) }

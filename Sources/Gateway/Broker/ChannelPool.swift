@@ -71,7 +71,7 @@ final class ChannelPool: Sendable {
         let task = state.withLock { state in
             if let running = state.opening[key] { return running }
             let capabilities = clientCapabilities(key.session)
-            let task = Task { try await Self.open(key, broker: broker, clientCapabilities: capabilities) }
+            let task = Task { [self] in try await open(key, broker: broker, clientCapabilities: capabilities) }
             state.opening[key] = task
             return task
         }
@@ -92,7 +92,7 @@ final class ChannelPool: Sendable {
         }
     }
 
-    private static func open(
+    private func open(
         _ key: ChannelKey, broker: BrokerAccess, clientCapabilities: JSONValue?
     ) async throws -> OpenChannel {
         let link = try broker.link()
@@ -101,7 +101,12 @@ final class ChannelPool: Sendable {
             ref: ref,
             .open(
                 ref: ref, workspace: key.workspace, server: key.server, session: key.session,
-                clientCapabilities: clientCapabilities))
+                clientCapabilities: clientCapabilities)
+        ) { [self] answer in
+            // The channel's key is known before its first notification or request is handled (the broker sends
+            // `opened` first, and an upstream may ask its client as soon as its handshake is done).
+            if case .opened(_, let number, _, _) = answer { state.withLock { $0.keys[number] = key } }
+        }
         switch answer {
         case .opened(_, let number, let lease, let upstream):
             return OpenChannel(number: number, lease: lease, upstream: upstream)
@@ -137,12 +142,14 @@ final class ChannelPool: Sendable {
         state.withLock { $0 = State() }
     }
 
-    /// Closes every channel of a broker session (a 2025-era client session that ended).
-    /// The open channels of broker session `session`.
-    func channels(inSession session: String) -> [Int] {
-        state.withLock { state in state.entries.filter { $0.key.session == session }.map(\.value.channel.number) }
+    /// The open channels of broker session `session`, with their keys.
+    func channels(inSession session: String) -> [(key: ChannelKey, channel: OpenChannel)] {
+        state.withLock { state in
+            state.entries.filter { $0.key.session == session }.map { (key: $0.key, channel: $0.value.channel) }
+        }
     }
 
+    /// Closes every channel of a broker session (a 2025-era client session that ended).
     func closeSession(_ session: String) {
         let closing = state.withLock { state in
             let ended = state.entries.filter { $0.key.session == session }

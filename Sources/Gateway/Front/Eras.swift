@@ -59,9 +59,10 @@ enum Eras {
     /// 2025-era servers answer a missing resource with -32002, which 2026-07-28 replaced with -32602.
     static let legacyResourceNotFound = -32002
 
-    /// An upstream's error as a 2026-07-28 client expects it: a legacy "resource not found" code becomes -32602.
-    static func modernError(_ error: JSONRPCError) -> JSONRPCError {
-        guard error.code == legacyResourceNotFound else { return error }
+    /// An upstream's error as a 2026-07-28 client expects it: a legacy "resource not found" of a read becomes -32602.
+    /// (Elsewhere -32002 is a server's own code, passed on as it is.)
+    static func modernError(_ error: JSONRPCError, method: String) -> JSONRPCError {
+        guard error.code == legacyResourceNotFound, method == "resources/read" else { return error }
         return JSONRPCError(code: JSONRPCError.invalidParams, message: error.message, data: error.data)
     }
 

@@ -18,8 +18,9 @@ struct InputRequiredShim {
 
     /// The outcome of `method` as `send` gets it, with every `input_required` round answered by the client.
     func outcome(_ method: String, params: JSONValue?, send: (JSONValue?) async -> Outcome) async -> Outcome {
+        let declared = Self.methods.contains(method) ? session.clientRequests.capabilities : nil
+        var params = Self.declaring(declared, in: params)
         guard Self.methods.contains(method) else { return await send(params) }
-        var params = declaringCapabilities(params)
         for _ in 0..<Self.maximumRounds {
             let outcome = await send(params)
             guard case .result(let result) = outcome, result["resultType"] == "input_required" else { return outcome }
@@ -43,13 +44,17 @@ struct InputRequiredShim {
         return Self.failure(method, "the upstream still needed input after \(Self.maximumRounds) rounds")
     }
 
-    /// `params` telling the upstream what the client declared it can answer.
-    private func declaringCapabilities(_ params: JSONValue?) -> JSONValue? {
-        guard let capabilities = session.clientRequests.capabilities else { return params }
-        var object = params?.objectValue ?? JSONObject()
+    /// `params` telling the upstream that the client declared `capabilities` (nil: nothing). A claim a 2025-era
+    /// client put there itself is replaced: what it declared at `initialize` is what the gateway can answer.
+    private static func declaring(_ capabilities: JSONValue?, in params: JSONValue?) -> JSONValue? {
+        guard var object = params?.objectValue else {
+            guard let capabilities, params == nil else { return params }
+            return .object(["_meta": .object([Eras.clientCapabilitiesKey: capabilities])])
+        }
         var meta = object["_meta"]?.objectValue ?? JSONObject()
+        guard capabilities != nil || meta[Eras.clientCapabilitiesKey] != nil else { return params }
         meta[Eras.clientCapabilitiesKey] = capabilities
-        object["_meta"] = .object(meta)
+        object["_meta"] = meta.isEmpty ? nil : .object(meta)
         return .object(object)
     }
 

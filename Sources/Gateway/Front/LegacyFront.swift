@@ -116,9 +116,13 @@ struct LegacyFront {
         case .notification("notifications/cancelled", let params):
             if let requestID = params?["requestId"].flatMap(RequestID.init(json:)) { session.cancel(requestID) }
         case .notification("notifications/roots/list_changed", let params):
+            // To the session's own 2025-era upstreams, which were told of its roots: not to a shared server (which
+            // was told of none), nor to a 2026-07-28 one (whose revision removed the notification).
             guard let link = try? front.broker.link() else { return }
-            for channel in front.pool.channels(inSession: session.brokerSession) {
-                link.send(.notify(channel: channel, method: "notifications/roots/list_changed", params: params))
+            let snapshot = front.broker.currentSnapshot()
+            for (key, channel) in front.pool.channels(inSession: session.brokerSession)
+            where !SessionRelay.isShared(key, in: snapshot) && channel.upstream.protocolVersion != Eras.modern {
+                link.send(.notify(channel: channel.number, method: "notifications/roots/list_changed", params: params))
             }
         case .result(let id, let result):
             front.answerUpstream(session.clientRequests.answered(id, with: .result(result)), with: .result(result))

@@ -97,7 +97,7 @@ struct ModernFront {
     static func message(id: RequestID, method: String, _ outcome: Outcome) -> JSONRPCMessage {
         switch outcome {
         case .result(let result): .result(id: id, result: Eras.modernResult(result, method: method))
-        case .error(let error): .error(id: id, Eras.modernError(error))
+        case .error(let error): .error(id: id, Eras.modernError(error, method: method))
         }
     }
 

@@ -63,9 +63,9 @@ final class ClientRequests: Sendable {
 
     /// Asks the client through `push` and waits for its answer: an error outcome instead when the client did not
     /// declare what the request needs, has no stream open, does not answer within `patience`, or the session ends,
-    /// or the waiting task is cancelled.
+    /// or the waiting task is cancelled. A request given up on is cancelled at the client too.
     func ask(
-        _ method: String, params: JSONValue?, patience: Duration, push: @escaping (JSONRPCMessage) -> Bool
+        _ method: String, params: JSONValue?, patience: Duration, push: @escaping @Sendable (JSONRPCMessage) -> Bool
     ) async -> Outcome {
         guard let capability = Self.capabilityOfRequest[method], accepts(capability) else {
             return Self.failure("the client did not declare \(Self.capabilityOfRequest[method] ?? method)")
@@ -73,7 +73,7 @@ final class ClientRequests: Sendable {
         let id = nextID()
         let timeout = Task { [weak self] in
             try await Task.sleep(for: patience)
-            self?.finish(id, Self.failure("the client did not answer \(method) in time"))
+            self?.abandon(id, because: "the client did not answer \(method) in time", push: push)
         }
         defer { timeout.cancel() }
         return await withTaskCancellationHandler {
@@ -89,7 +89,7 @@ final class ClientRequests: Sendable {
                 }
             }
         } onCancel: {
-            finish(id, Self.failure("the request was cancelled"))
+            abandon(id, because: "the request was cancelled", push: push)
         }
     }
 
@@ -144,6 +144,15 @@ final class ClientRequests: Sendable {
             state.waiting[id] = waiter
             return id
         }
+    }
+
+    /// Gives up on request `id` if it still waits: the client is told (`notifications/cancelled`), the task resumes.
+    private func abandon(_ id: RequestID, because reason: String, push: @Sendable (JSONRPCMessage) -> Bool) {
+        guard case .gateway(let continuation) = state.withLock({ $0.waiting.removeValue(forKey: id) }) else { return }
+        _ = push(
+            .notification(
+                method: "notifications/cancelled", params: .object(["requestId": id.json, "reason": .string(reason)])))
+        continuation.resume(returning: Self.failure(reason))
     }
 
     private func finish(_ id: RequestID, _ outcome: Outcome) {

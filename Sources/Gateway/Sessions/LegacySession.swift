@@ -47,11 +47,12 @@ final class LegacySession: Sendable {
         }
     }
 
-    /// Sends a message on every attached stream; false when none took it.
+    /// Sends a message on one attached stream (the first that takes it: MCP forbids sending one message on several
+    /// streams of a session); false when none took it.
     @discardableResult
     func push(_ message: JSONRPCMessage) -> Bool {
         let streams = state.withLock { $0.streams }
-        return streams.reduce(false) { $1.send(message) || $0 }
+        return streams.contains { $0.send(message) }
     }
 
     func touch() {

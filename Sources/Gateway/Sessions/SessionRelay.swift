@@ -1,3 +1,4 @@
+import BrokerProtocol
 import MCPWire
 
 /// Relays what a 2025-era session's own upstreams send unasked, besides list changes: log messages
@@ -6,15 +7,32 @@ import MCPWire
 ///
 /// A 2025-era session has upstreams of its own (one per server, unless the server is shared), so what one of them
 /// sends belongs to that session and goes on the session's stream (its GET stream, or its `/sse` stream). The broker
-/// has masked it like any upstream output. The stateless 2026-07-28 traffic shares one upstream per server, whose
-/// messages no request can be told apart by: they go nowhere.
+/// has masked it like any upstream output. A shared server's logs and requests belong to no one session, and the
+/// broker hands them to whichever channel it picks: they go nowhere (its resource updates go to the sessions that
+/// subscribed). The stateless 2026-07-28 traffic shares one upstream per server, whose messages no request can be
+/// told apart by: they go nowhere either.
 struct SessionRelay: Sendable {
     let sessions: SessionTable
+    /// The configuration now, which says which servers are shared.
+    let snapshot: ConfigSnapshot
+
+    /// The session whose own upstream `key` reaches; nil for a shared server's channel.
+    private func owner(of key: ChannelKey) -> LegacySession? {
+        guard !Self.isShared(key, in: snapshot) else { return nil }
+        return sessions.session(brokerSession: key.session)
+    }
+
+    /// Whether the server of `key` is shared by every session (a removed server counts as shared: nothing is
+    /// relayed from it).
+    static func isShared(_ key: ChannelKey, in snapshot: ConfigSnapshot) -> Bool {
+        let workspace = snapshot.workspaces.first { $0.slug == key.workspace }
+        return workspace?.servers.first { $0.slug == key.server }?.shared ?? true
+    }
 
     /// Delivers a `notifications/message` params object that came on a channel of `key`: at or above the level the
     /// session set with `logging/setLevel` (everything until it sets one), the logger named after the server.
     func log(_ params: JSONValue?, from key: ChannelKey) {
-        guard let session = sessions.session(brokerSession: key.session),
+        guard let session = owner(of: key),
             var message = params?.objectValue,
             let level = message["level"]?.stringValue.flatMap(LogLevel.init(name:)),
             session.wantsLog(at: level)
@@ -46,7 +64,7 @@ struct SessionRelay: Sendable {
     /// upstream serves, if its client declared the capability and listens; the answer comes back through
     /// `Front.answerUpstream`. False: nobody to ask (the caller refuses the request).
     func ask(_ method: String, params: JSONValue?, channel: Int, id: RequestID, from key: ChannelKey) -> Bool {
-        guard let session = sessions.session(brokerSession: key.session) else { return false }
+        guard let session = owner(of: key) else { return false }
         return session.clientRequests.relay(
             method, params: params, for: ClientRequests.UpstreamRequest(channel: channel, id: id), push: session.push)
     }
