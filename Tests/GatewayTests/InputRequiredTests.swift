@@ -15,6 +15,23 @@ import Testing
         return (harness, token)
     }
 
+    /// A 2025-era session that declared elicitation, with its `up__confirm` call `callID` sent (its answer left to
+    /// read from `call`) and the question the gateway then asked on the session's stream.
+    static func questioned(callID: Int) throws -> (
+        harness: ServeHarness, token: String, session: String, stream: HTTP.Connection, call: HTTP.Connection,
+        asked: JSONValue
+    ) {
+        let (harness, token) = try Self.served()
+        let (session, stream) = try ClientRequestTests.session(
+            harness, token: token, capabilities: #"{"elicitation":{}}"#)
+        let call = try ClientRequestTests.send(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":\#(callID),"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
+        let asked = try #require(try stream.nextEvent(timeout: 10))
+        #expect(asked["method"] == "elicitation/create" && asked["params"]?["message"] == "Proceed?")
+        return (harness, token, session, stream, call, asked)
+    }
+
     @Test func aModernClientAnswersItsUpstreamsInputRequestsByRetrying() throws {
         let (harness, token) = try Self.served()
         let first = try HTTP.modern(
@@ -51,14 +68,7 @@ import Testing
     /// A 2025-era client knows nothing of `input_required`: the gateway asks it with a real `elicitation/create` on
     /// its stream, and retries the call with its answer and the upstream's exact state.
     @Test func aLegacyClientIsAskedOnItsStreamAndTheGatewayRetriesForIt() throws {
-        let (harness, token) = try Self.served()
-        let (session, stream) = try ClientRequestTests.session(
-            harness, token: token, capabilities: #"{"elicitation":{}}"#)
-        let call = try ClientRequestTests.send(
-            harness, token: token, session: session,
-            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
-        let asked = try #require(try stream.nextEvent(timeout: 10))
-        #expect(asked["method"] == "elicitation/create" && asked["params"]?["message"] == "Proceed?")
+        let (harness, token, session, _, call, asked) = try Self.questioned(callID: 1)
         let id = try #require(asked["id"])
         let answer = try ClientRequestTests.post(
             harness, token: token, session: session,
@@ -85,14 +95,7 @@ import Testing
 
     /// A client that cancels its call is told that the question asked for it is off.
     @Test func aCancelledCallWithdrawsTheQuestionItWaitedFor() throws {
-        let (harness, token) = try Self.served()
-        let (session, stream) = try ClientRequestTests.session(
-            harness, token: token, capabilities: #"{"elicitation":{}}"#)
-        let call = try ClientRequestTests.send(
-            harness, token: token, session: session,
-            #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"up__confirm","arguments":{}}}"#)
-        let asked = try #require(try stream.nextEvent(timeout: 10))
-        #expect(asked["method"] == "elicitation/create")
+        let (harness, token, session, stream, call, asked) = try Self.questioned(callID: 7)
         let cancelled = try ClientRequestTests.post(
             harness, token: token, session: session,
             #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#)
