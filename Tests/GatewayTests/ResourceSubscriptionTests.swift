@@ -86,6 +86,27 @@ import Testing
         #expect(next["method"] == "notifications/tools/list_changed", "\(next.serializedString)")
     }
 
+    /// On a shared server one subscription serves every session: one session's unsubscribe does not end another's.
+    @Test func onASharedServerAnUnsubscribeEndsOnlyThatSessionsSubscription() throws {
+        let (harness, token) = try Self.served(["up"], shared: true)
+        let (a, streamA) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
+        let (b, streamB) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
+        for session in [a, b] {
+            let subscribed = try Self.request(
+                harness, token: token, session: session, "resources/subscribe", #"{"uri":"test://info"}"#)
+            #expect(subscribed?["result"] == .object([:]))
+        }
+        let unsubscribed = try Self.request(
+            harness, token: token, session: a, "resources/unsubscribe", #"{"uri":"test://info"}"#)
+        #expect(unsubscribed?["result"] == .object([:]))
+        #expect(try Self.touch(harness, token: token, session: a, server: "up") == "updated")
+        #expect(try Self.nextUpdate(streamB)["uri"] == "test://info")
+        _ = try Self.request(
+            harness, token: token, session: a, "tools/call", #"{"name":"up__emit_list_changed","arguments":{}}"#)
+        let next = try #require(try streamA.nextEvent(timeout: 5))
+        #expect(next["method"] == "notifications/tools/list_changed", "A unsubscribed: \(next.serializedString)")
+    }
+
     @Test func initializeOffersResourceSubscriptionsButDiscoveryDoesNot() throws {
         let (harness, token) = try Self.served(["up"])
         let initialize = try HTTP.post(

@@ -72,6 +72,11 @@ struct LegacyFront {
         default:
             break
         }
+        if method == "resources/unsubscribe",
+            let kept = await keepSharedSubscription(id: id, params: params, session: session, caller: caller)
+        {
+            return kept
+        }
         let dispatcher = front.dispatcher
         let task = Task {
             await InputRequiredShim(session: session).outcome(method, params: params) { params in
@@ -103,10 +108,36 @@ struct LegacyFront {
         _ method: String, params: JSONValue?, session: LegacySession, caller: Front.Caller
     ) async {
         guard let address = params?["uri"]?.stringValue,
+            let resource = await subscribed(address, session: session, caller: caller)
+        else { return }
+        session.setSubscription(resource, address: method == "resources/subscribe" ? address : nil)
+    }
+
+    /// A shared server holds one subscription for every session: while another session still subscribes to the
+    /// resource, this session's unsubscribe ends only its own (answered here, `{}`), not the server's.
+    private func keepSharedSubscription(
+        id: RequestID, params: JSONValue?, session: LegacySession, caller: Front.Caller
+    ) async -> JSONRPCMessage? {
+        guard let address = params?["uri"]?.stringValue,
+            let resource = await subscribed(address, session: session, caller: caller),
+            SessionRelay.isShared(
+                ChannelKey(workspace: resource.workspace, server: resource.server, session: session.brokerSession),
+                in: front.broker.currentSnapshot()),
+            front.sessions.othersSubscribe(to: resource, except: session.id)
+        else { return nil }
+        session.setSubscription(resource, address: nil)
+        return .result(id: id, result: .object([:]))
+    }
+
+    /// The resource a client address names, for this caller.
+    private func subscribed(
+        _ address: String, session: LegacySession, caller: Front.Caller
+    ) async -> LegacySession.ResourceKey? {
+        guard
             let (server, uri) = await front.dispatcher.catalog.resolveResource(
                 address, access: caller.access, session: session.brokerSession)
-        else { return }
-        session.setSubscription(server: server, uri: uri, address: method == "resources/subscribe" ? address : nil)
+        else { return nil }
+        return LegacySession.ResourceKey(workspace: caller.access.workspace.slug, server: server, uri: uri)
     }
 
     /// Notifications and responses from the client: a cancellation, an answer to an upstream's request (passed to

@@ -73,21 +73,21 @@ final class LegacySession: Sendable {
         state.withLock { state in state.logLevel.map { level >= $0 } ?? true }
     }
 
-    /// A resource of a server, as that server names it.
+    /// A resource of a server of a workspace, as that server names it.
     struct ResourceKey: Hashable {
+        let workspace: String
         let server: String
         let uri: String
     }
 
-    /// Remembers (or with `address` nil, forgets) a resource subscription: `uri` of `server`, which the client
-    /// calls `address`.
-    func setSubscription(server: String, uri: String, address: String?) {
-        state.withLock { $0.subscriptions[ResourceKey(server: server, uri: uri)] = address }
+    /// Remembers (or with `address` nil, forgets) a resource subscription, which the client calls `address`.
+    func setSubscription(_ resource: ResourceKey, address: String?) {
+        state.withLock { $0.subscriptions[resource] = address }
     }
 
-    /// The address the client subscribed to `uri` of `server` with; nil when it did not.
-    func subscribedAddress(server: String, uri: String) -> String? {
-        state.withLock { $0.subscriptions[ResourceKey(server: server, uri: uri)] }
+    /// The address the client subscribed to `resource` with; nil when it did not.
+    func subscribedAddress(_ resource: ResourceKey) -> String? {
+        state.withLock { $0.subscriptions[resource] }
     }
 
     /// Remembers how to cancel request `id` while it runs.

@@ -54,7 +54,8 @@ struct SessionRelay: Sendable {
         guard let session = sessions.session(brokerSession: key.session),
             var update = params?.objectValue,
             let uri = update["uri"]?.stringValue,
-            let subscribed = session.subscribedAddress(server: key.server, uri: uri)
+            let subscribed = session.subscribedAddress(
+                LegacySession.ResourceKey(workspace: key.workspace, server: key.server, uri: uri))
         else { return }
         update["uri"] = .string(subscribed)
         session.push(.notification(method: "notifications/resources/updated", params: .object(update)))

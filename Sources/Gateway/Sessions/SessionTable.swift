@@ -21,6 +21,12 @@ final class SessionTable: Sendable {
         return session(String(brokerSession.dropFirst(LegacySession.brokerSessionPrefix.count)))
     }
 
+    /// Whether a session other than `id` subscribes to `resource`.
+    func othersSubscribe(to resource: LegacySession.ResourceKey, except id: String) -> Bool {
+        let others = sessions.withLock { $0.values.filter { $0.id != id } }
+        return others.contains { $0.subscribedAddress(resource) != nil }
+    }
+
     /// Removes a session; returns it if it was there.
     @discardableResult
     func remove(_ id: String) -> LegacySession? {
