@@ -41,6 +41,17 @@ import Testing
         }
     }
 
+    /// Checks that `session` heard no update: the next message on its stream is the list change it then has `up`
+    /// announce.
+    static func expectNoUpdate(
+        _ harness: ServeHarness, token: String, session: String, stream: HTTP.Connection
+    ) throws {
+        _ = try request(
+            harness, token: token, session: session, "tools/call", #"{"name":"up__emit_list_changed","arguments":{}}"#)
+        let next = try #require(try stream.nextEvent(timeout: 5))
+        #expect(next["method"] == "notifications/tools/list_changed", "\(next.serializedString)")
+    }
+
     /// One server: the resource keeps its own URI. Two listing the same URI: each is addressed through
     /// `sealgate://SERVER/…`, and the update names the address of the server that sent it.
     @Test(arguments: [["up"], ["up", "up2"]])
@@ -79,11 +90,7 @@ import Testing
         // B's call reaches the one upstream, where A's subscription lives; B has a channel to it now.
         #expect(try Self.touch(harness, token: token, session: b, server: "up") == "updated")
         #expect(try Self.nextUpdate(streamA)["uri"] == "test://info")
-        // B heard no update: its next message is the list change it has the server announce.
-        _ = try Self.request(
-            harness, token: token, session: b, "tools/call", #"{"name":"up__emit_list_changed","arguments":{}}"#)
-        let next = try #require(try streamB.nextEvent(timeout: 5))
-        #expect(next["method"] == "notifications/tools/list_changed", "\(next.serializedString)")
+        try Self.expectNoUpdate(harness, token: token, session: b, stream: streamB)
     }
 
     /// On a shared server one subscription serves every session: one session's unsubscribe does not end another's.
@@ -101,10 +108,7 @@ import Testing
         #expect(unsubscribed?["result"] == .object([:]))
         #expect(try Self.touch(harness, token: token, session: a, server: "up") == "updated")
         #expect(try Self.nextUpdate(streamB)["uri"] == "test://info")
-        _ = try Self.request(
-            harness, token: token, session: a, "tools/call", #"{"name":"up__emit_list_changed","arguments":{}}"#)
-        let next = try #require(try streamA.nextEvent(timeout: 5))
-        #expect(next["method"] == "notifications/tools/list_changed", "A unsubscribed: \(next.serializedString)")
+        try Self.expectNoUpdate(harness, token: token, session: a, stream: streamA)
     }
 
     @Test func initializeOffersResourceSubscriptionsButDiscoveryDoesNot() throws {
