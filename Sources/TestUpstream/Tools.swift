@@ -37,10 +37,12 @@ enum Tools {
             "initial_roots",
             "The client's answer to the roots/list sent as soon as it initialized (if it declared roots)."),
         tool("client_capabilities", "The capabilities the client declared in initialize, as JSON."),
-        tool(
-            "confirm",
-            "2026-07-28 only: asks the client to confirm through input_required (elicitation), then answers with its answer."
-        ),
+        [
+            "name": "confirm",
+            "description":
+                "2026-07-28 only: asks the client to confirm through input_required (elicitation), rounds times (1 by default), then answers with its answer.",
+            "inputSchema": ["type": "object", "properties": ["rounds": ["type": "integer", "minimum": 1]]],
+        ],
         tool(
             "touch_resource", "Sends notifications/resources/updated for uri if the client subscribed to it.",
             stringArgument: "uri"),
@@ -212,21 +214,34 @@ enum Tools {
     /// The opaque state `confirm` hands out, with bytes a careless relay would change.
     static let confirmState = "state:1.0:18446744073709551615:\u{E9}\u{1F512}"
 
-    /// A multi-round-trip call: the first round returns `input_required` asking for an elicitation (only when the
-    /// request's client declared elicitation), the retry carries the answer and the exact state.
+    /// The state after `answered` rounds: `confirmState` first, then with the round appended.
+    private static func confirmState(after answered: Int) -> String {
+        answered == 0 ? confirmState : confirmState + "#\(answered)"
+    }
+
+    /// A multi-round-trip call: a round returns `input_required` asking for an elicitation (only when the request's
+    /// client declared elicitation), and each retry carries the answer and the exact state; after `rounds` answers
+    /// (1 unless the argument says more) the call answers with the last.
     private static func confirm(_ params: [String: JSON], meta: [String: JSON], reply: Reply) {
         guard reply.era == .modern else {
             reply.toolText("confirm needs the 2026-07-28 era (input_required)", isError: true)
             return
         }
+        let rounds = max(1, Int(params["arguments"]?["rounds"]?.intValue ?? 1))
+        var answered = 0
         if let answer = params["inputResponses"]?["confirm"] {
-            guard params["requestState"] == .string(confirmState) else {
+            guard let state = params["requestState"]?.stringValue,
+                let round = (0..<rounds).first(where: { state == confirmState(after: $0) })
+            else {
                 reply.toolText("the retry did not carry the requestState exactly", isError: true)
                 return
             }
-            let said = answer["content"]?["answer"]?.stringValue ?? answer["action"]?.stringValue ?? "nothing"
-            reply.toolText("confirmed: \(said)")
-            return
+            answered = round + 1
+            if answered == rounds {
+                let said = answer["content"]?["answer"]?.stringValue ?? answer["action"]?.stringValue ?? "nothing"
+                reply.toolText(rounds == 1 ? "confirmed: \(said)" : "confirmed: \(said) after \(rounds) rounds")
+                return
+            }
         }
         guard meta[MCP.clientCapabilitiesKey]?["elicitation"] != nil else {
             reply.toolText("the client did not declare elicitation", isError: true)
@@ -241,6 +256,6 @@ enum Tools {
                 ],
             ],
         ]
-        reply.inputRequired(["confirm": request], state: confirmState)
+        reply.inputRequired(["confirm": request], state: confirmState(after: answered))
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import MCPWire
 import Testing
 
+@testable import Gateway
+
 /// `input_required` round trips (2026-07-28 multi-round-trip requests) through the gateway: the upstream asks for
 /// what the request's client declared, and the client's retry carries the answers and the exact state back.
 @Suite struct InputRequiredTests {
@@ -104,5 +106,48 @@ import Testing
         #expect(withdrawn["method"] == "notifications/cancelled", "\(withdrawn.serializedString)")
         #expect(withdrawn["params"]?["requestId"] == asked["id"])
         withExtendedLifetime(call) {}
+    }
+
+    /// The gateway answers round after round for a 2025-era client, up to 8: an upstream that still asks after that
+    /// ends the call with a tool error.
+    @Test(arguments: [3, 9])
+    func theGatewayAnswersUpToEightRoundsForALegacyClient(_ rounds: Int) throws {
+        let (harness, token) = try Self.served()
+        let (session, stream) = try ClientRequestTests.session(
+            harness, token: token, capabilities: #"{"elicitation":{}}"#)
+        let call = try ClientRequestTests.send(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__confirm","arguments":{"rounds":\#(rounds)}}}"#
+        )
+        for round in 1...min(rounds, InputRequiredShim.maximumRounds) {
+            let asked = try #require(try stream.nextEvent(timeout: 10), "round \(round)")
+            #expect(asked["method"] == "elicitation/create")
+            let id = try #require(asked["id"])
+            _ = try ClientRequestTests.post(
+                harness, token: token, session: session,
+                #"{"jsonrpc":"2.0","id":\#(id.serializedString),"result":{"action":"accept","content":{"answer":"r\#(round)"}}}"#
+            )
+        }
+        let result = try #require(try call.readResponse(timeout: 10).json?["result"])
+        let text = result["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
+        if rounds <= InputRequiredShim.maximumRounds {
+            #expect(text == "confirmed: r\(rounds) after \(rounds) rounds" && result["isError"] == false, "\(text)")
+        } else {
+            #expect(text == "the upstream still needed input after 8 rounds" && result["isError"] == true, "\(text)")
+        }
+    }
+
+    /// The client's error answer ends the call, as a tool error naming it.
+    @Test func aClientsErrorAnswerEndsTheCall() throws {
+        let (harness, token, session, _, call, asked) = try Self.questioned(callID: 1)
+        let id = try #require(asked["id"])
+        _ = try ClientRequestTests.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":\#(id.serializedString),"error":{"code":-1,"message":"the user closed the dialog"}}"#
+        )
+        let result = try #require(try call.readResponse(timeout: 10).json?["result"])
+        #expect(result["isError"] == true)
+        #expect(
+            result["content"]?.arrayValue?.first?["text"] == "the upstream needs input: the user closed the dialog")
     }
 }
