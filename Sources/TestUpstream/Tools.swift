@@ -4,10 +4,11 @@ import Foundation
 /// injection (`env_hash`, `env_names`), masking of leaked secrets in results, errors and stderr
 /// (`leak_*`), cancellation (`sleep`), restarts (`crash`, `pid`), list_changed fan-out
 /// (`emit_list_changed`), progress forwarding (`progress`), log relaying and masking (`log`),
-/// resource subscriptions (`touch_resource`), roots asked at once and their changes
-/// (`initial_roots`, `roots_changes`), declared client capabilities (`client_capabilities`),
-/// input_required round trips (`confirm`) and bounded memory under floods (`flood`). Over HTTP,
-/// two more read the carrying request's headers (see HeaderTools.swift).
+/// resource subscriptions (`touch_resource`), roots asked at once, withdrawn and changed
+/// (`initial_roots`, `ask_and_withdraw`, `roots_changes`), declared client capabilities
+/// (`client_capabilities`), input_required round trips (`confirm`) and bounded memory under
+/// floods (`flood`). Over HTTP, two more read the carrying request's headers (see
+/// HeaderTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
     static let definitions: JSON = .array([
@@ -33,6 +34,7 @@ enum Tools {
         tool("pid", "The server's process id."),
         tool("progress", "Sends two progress notifications when given a progressToken."),
         tool("roots_changes", "How many notifications/roots/list_changed the client sent."),
+        tool("ask_and_withdraw", "Asks the client for its roots, then withdraws the request at once."),
         tool(
             "initial_roots",
             "The client's answer to the roots/list sent as soon as it initialized (if it declared roots)."),
@@ -177,6 +179,12 @@ enum Tools {
         case "client_capabilities":
             reply.toolText(
                 String(decoding: server.state.withLock { $0.clientCapabilities }.serialized(), as: UTF8.self))
+
+        case "ask_and_withdraw":
+            let id: JSON = "test-upstream-withdrawn"
+            reply.output.send(JSON.object(["jsonrpc": "2.0", "id": id, "method": "roots/list"]))
+            reply.output.send(Message.notification("notifications/cancelled", params: ["requestId": id]))
+            reply.toolText("asked and withdrew")
 
         case "initial_roots":
             reply.toolText(server.state.withLock { $0.initialRoots } ?? "no answer")

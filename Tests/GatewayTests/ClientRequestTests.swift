@@ -148,3 +148,35 @@ import Testing
         #expect(throws: (any Error).self) { try stream.nextEvent(timeout: 1) }
     }
 }
+
+extension ClientRequestTests {
+    /// An upstream that withdraws its request (`notifications/cancelled`), or whose channel closes, has the client
+    /// told that the question is off, under the gateway's id.
+    @Test func aWithdrawnOrOrphanedQuestionIsCancelledAtTheClient() throws {
+        let (harness, token) = try Self.served()
+        let (session, stream) = try Self.session(harness, token: token, capabilities: #"{"roots":{}}"#)
+        let called = try Self.post(
+            harness, token: token, session: session,
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"up__ask_and_withdraw","arguments":{}}}"#)
+        #expect(called.json?["result"]?["content"]?.arrayValue?.first?["text"] == "asked and withdrew")
+        // First the roots/list the upstream sent on initializing (left unanswered), then the one it withdraws.
+        var asked: [JSONValue] = []
+        var cancelled: [JSONValue] = []
+        while cancelled.isEmpty {
+            let event = try #require(try stream.nextEvent(timeout: 10))
+            if event["method"] == "roots/list", let id = event["id"] { asked.append(id) }
+            if event["method"] == "notifications/cancelled", let id = event["params"]?["requestId"] {
+                cancelled.append(id)
+            }
+        }
+        #expect(asked.count == 2 && cancelled == [asked[1]], "asked \(asked), cancelled \(cancelled)")
+        // Uninstalling the server closes the session's channel: the question still open is withdrawn too.
+        try harness.ok(["mcp", "remove", "up", "--workspace", "eng"])
+        var orphaned: JSONValue?
+        while orphaned == nil {  // the list changes of the removal come too
+            let event = try #require(try stream.nextEvent(timeout: 10))
+            if event["method"] == "notifications/cancelled" { orphaned = event["params"]?["requestId"] }
+        }
+        #expect(orphaned == asked[0])
+    }
+}

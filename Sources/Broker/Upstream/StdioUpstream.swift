@@ -483,6 +483,13 @@ actor StdioUpstream {
                     .notification(channel: target.channel, method: method, params: .object(object)))
                 return
             }
+            // The upstream withdraws a request it made of its client: the channel that carried it hears so.
+            if method == "notifications/cancelled", let raw = params?["requestId"],
+                let id = RequestID(json: raw), let channel = upstreamRequests.removeValue(forKey: id)
+            {
+                channels[channel]?.sendUnasked(.notification(channel: channel, method: method, params: params))
+                return
+            }
             // Progress for a request that already finished (or was never ours) goes nowhere: its token is internal.
             guard method != "notifications/progress", method != "notifications/subscriptions/acknowledged",
                 method != "notifications/cancelled"

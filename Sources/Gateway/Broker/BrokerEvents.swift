@@ -60,6 +60,13 @@ struct BrokerEvents: Sendable {
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):
             if method == "notifications/progress", progress.deliver(params) { return }
+            if method == "notifications/cancelled" {  // an upstream withdraws a request it made of its client
+                guard let key = pool.key(of: channel), let id = params?["requestId"].flatMap(RequestID.init(json:))
+                else { return }
+                SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
+                    .withdraw(channel: channel, upstreamID: id, from: key)
+                return
+            }
             if method == "notifications/message" || method == "notifications/resources/updated" {
                 guard let key = pool.key(of: channel) else { return }
                 let relay = SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
@@ -96,6 +103,9 @@ struct BrokerEvents: Sendable {
         case .closed(let channel, let reason):
             if let key = pool.closed(channel) {
                 logger.debug("channel closed", metadata: ["server": "\(key.server)", "reason": "\(reason)"])
+                // Its upstream's requests to the client can no longer be answered.
+                SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
+                    .withdraw(channel: channel, upstreamID: nil, from: key)
             }
         case .disconnected:
             break

@@ -105,6 +105,27 @@ final class ClientRequests: Sendable {
         }
     }
 
+    /// An upstream withdrew requests it made of the client (`upstreamID` on `channel`, or with nil every request of
+    /// that channel, which closed): they are forgotten, and the client is told through `push`.
+    func withdraw(channel: Int, upstreamID: RequestID? = nil, push: (JSONRPCMessage) -> Bool) {
+        let withdrawn = state.withLock { state -> [RequestID] in
+            let ids = state.waiting.compactMap { id, waiter -> RequestID? in
+                guard case .upstream(let request) = waiter, request.channel == channel,
+                    upstreamID == nil || request.id == upstreamID
+                else { return nil }
+                return id
+            }
+            for id in ids { state.waiting[id] = nil }
+            return ids
+        }
+        for id in withdrawn {
+            _ = push(
+                .notification(
+                    method: "notifications/cancelled",
+                    params: .object(["requestId": id.json, "reason": "the server withdrew the request"])))
+        }
+    }
+
     /// The session ends: waiting gateway tasks resume with an error; the upstreams' requests still unanswered are
     /// returned, for the caller to answer.
     func close() -> [UpstreamRequest] {

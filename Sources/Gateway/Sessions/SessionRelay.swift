@@ -69,4 +69,11 @@ struct SessionRelay: Sendable {
         return session.clientRequests.relay(
             method, params: params, for: ClientRequests.UpstreamRequest(channel: channel, id: id), push: session.push)
     }
+
+    /// An upstream (the channel of `key`) withdrew request `upstreamID` it made of the client, or with nil every
+    /// request (the channel closed): the session forgets them and tells its client.
+    func withdraw(channel: Int, upstreamID: RequestID?, from key: ChannelKey) {
+        guard let session = sessions.session(brokerSession: key.session) else { return }
+        session.clientRequests.withdraw(channel: channel, upstreamID: upstreamID, push: session.push)
+    }
 }
