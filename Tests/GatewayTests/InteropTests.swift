@@ -14,6 +14,16 @@ import Testing
         ("v1", "sse", "legacy", "2025-11-25"),
     ]
 
+    /// Starts client configuration `index` against `eng` of `harness` (its `/sse` endpoint for HTTP+SSE).
+    static func client(
+        _ index: Int, _ harness: ServeHarness, token: String, steps: [JSONValue], options: [String] = []
+    ) throws -> PythonClient {
+        let (venv, transport, mode, _) = clients[index]
+        return try PythonClient(
+            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
+            transport: transport, mode: mode, steps: steps, options: options)
+    }
+
     static func served() throws -> (ServeHarness, String) {
         let (harness, token) = try ServingTests.prepared()
         let timeServer = (try PythonClient.python("v2") as NSString).deletingLastPathComponent + "/mcp-server-time"
@@ -25,7 +35,7 @@ import Testing
 
     @Test(arguments: clients.indices)
     func anOfficialClientListsAndCallsToolsOfBothUpstreams(_ index: Int) throws {
-        let (venv, transport, mode, era) = Self.clients[index]
+        let era = Self.clients[index].3
         let (harness, token) = try Self.served()
         let steps: [JSONValue] = [
             .object(["op": "info"]),
@@ -35,9 +45,7 @@ import Testing
             .object(["op": "call_tool", "name": "time__get_current_time", "arguments": .object(["timezone": "UTC"])]),
             .object(["op": "call_tool", "name": "up__nosuch", "arguments": .object([:])]),
         ]
-        let client = try PythonClient(
-            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
-            transport: transport, mode: mode, steps: steps)
+        let client = try Self.client(index, harness, token: token, steps: steps)
         let info = try client.next()
         #expect(info["protocolVersion"]?.stringValue == era, "\(info.serializedString)")
         let names = try client.next()["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
@@ -53,12 +61,10 @@ import Testing
 
     @Test(arguments: clients.indices)
     func anOfficialClientHearsAnInstallWithinASecond(_ index: Int) throws {
-        let (venv, transport, mode, _) = Self.clients[index]
         let (harness, token) = try Self.served()
         try harness.addTestUpstream("more", withSecret: false)
-        let client = try PythonClient(
-            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
-            transport: transport, mode: mode,
+        let client = try Self.client(
+            index, harness, token: token,
             steps: [
                 .object(["op": "list_tools"]), .object(["op": "arm_list_changed", "kind": "tools"]),
                 .object(["op": "pause_for_stdin"]),
@@ -81,11 +87,9 @@ import Testing
     /// 2025-era official clients hear their upstream's log messages, masked, at or above the level they set.
     @Test(arguments: clients.indices.filter { clients[$0].3 != "2026-07-28" })
     func anOfficialLegacyClientHearsLogMessagesAtItsLevel(_ index: Int) throws {
-        let (venv, transport, mode, _) = Self.clients[index]
         let (harness, token) = try Self.served()
-        let client = try PythonClient(
-            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
-            transport: transport, mode: mode,
+        let client = try Self.client(
+            index, harness, token: token,
             steps: [
                 .object(["op": "info"]),
                 .object(["op": "set_logging_level", "level": "warning"]),
@@ -114,16 +118,14 @@ import Testing
     /// a sampled message and the client's roots reach the client that declared them, and its answers come back.
     @Test(arguments: clients.indices.filter { clients[$0].3 != "2026-07-28" })
     func anUpstreamsRequestsReachTheOfficialClientAndItsAnswersComeBack(_ index: Int) throws {
-        let (venv, transport, mode, _) = Self.clients[index]
         let harness = try ServeHarness()
         let token = try harness.initialize()
         let script = ServeHarness.repositoryRoot.appendingPathComponent("Tests/Interop/asking_upstream.py").path
         try harness.ok(["server", "add", "asker", "--command", try PythonClient.python("v1"), "--arg", script])
         try harness.ok(["mcp", "install", "asker", "--workspace", "eng"])
         try harness.start()
-        let client = try PythonClient(
-            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
-            transport: transport, mode: mode,
+        let client = try Self.client(
+            index, harness, token: token,
             steps: [
                 .object(["op": "call_tool", "name": "asker__ask", "arguments": .object(["question": "Which colour?"])]),
                 .object(["op": "call_tool", "name": "asker__sample", "arguments": .object(["prompt": "Say hi"])]),
@@ -148,11 +150,9 @@ import Testing
     /// retries for them.
     @Test(arguments: clients.indices)
     func anOfficialClientCompletesAModernUpstreamsInputRequiredRoundTrip(_ index: Int) throws {
-        let (venv, transport, mode, _) = Self.clients[index]
         let (harness, token) = try Self.served()
-        let client = try PythonClient(
-            venv: venv, url: harness.url("eng", transport == "sse" ? "sse" : "mcp"), token: token,
-            transport: transport, mode: mode,
+        let client = try Self.client(
+            index, harness, token: token,
             steps: [.object(["op": "call_tool", "name": "up__confirm", "arguments": .object([:])])],
             options: ["--elicitation-answer", "teal"])
         let confirmed = try client.next()

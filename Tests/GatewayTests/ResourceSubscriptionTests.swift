@@ -78,15 +78,26 @@ import Testing
         #expect(try Self.touch(harness, token: token, session: session, server: server) == "not subscribed")
     }
 
+    /// Sessions A and B with their GET streams, on `eng` whose `up` is shared; the sessions at `subscribing` (0: A,
+    /// 1: B) subscribed to `test://info`.
+    static func twoSessionsOfASharedServer(subscribing: [Int]) throws -> (
+        harness: ServeHarness, token: String, a: String, streamA: HTTP.Connection, b: String, streamB: HTTP.Connection
+    ) {
+        let (harness, token) = try served(["up"], shared: true)
+        let (a, streamA) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
+        let (b, streamB) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
+        for session in subscribing.map({ [a, b][$0] }) {
+            let subscribed = try request(
+                harness, token: token, session: session, "resources/subscribe", #"{"uri":"test://info"}"#)
+            #expect(subscribed?["result"] == .object([:]))
+        }
+        return (harness, token, a, streamA, b, streamB)
+    }
+
     /// A shared server sends every session's updates on each session's channel: the gateway passes on only the
     /// ones a session subscribed to.
     @Test func aSharedServersUpdatesReachOnlyTheSessionThatSubscribed() throws {
-        let (harness, token) = try Self.served(["up"], shared: true)
-        let (a, streamA) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
-        let (b, streamB) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
-        let subscribed = try Self.request(
-            harness, token: token, session: a, "resources/subscribe", #"{"uri":"test://info"}"#)
-        #expect(subscribed?["result"] == .object([:]))
+        let (harness, token, _, streamA, b, streamB) = try Self.twoSessionsOfASharedServer(subscribing: [0])
         // B's call reaches the one upstream, where A's subscription lives; B has a channel to it now.
         #expect(try Self.touch(harness, token: token, session: b, server: "up") == "updated")
         #expect(try Self.nextUpdate(streamA)["uri"] == "test://info")
@@ -95,14 +106,7 @@ import Testing
 
     /// On a shared server one subscription serves every session: one session's unsubscribe does not end another's.
     @Test func onASharedServerAnUnsubscribeEndsOnlyThatSessionsSubscription() throws {
-        let (harness, token) = try Self.served(["up"], shared: true)
-        let (a, streamA) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
-        let (b, streamB) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
-        for session in [a, b] {
-            let subscribed = try Self.request(
-                harness, token: token, session: session, "resources/subscribe", #"{"uri":"test://info"}"#)
-            #expect(subscribed?["result"] == .object([:]))
-        }
+        let (harness, token, a, streamA, _, streamB) = try Self.twoSessionsOfASharedServer(subscribing: [0, 1])
         let unsubscribed = try Self.request(
             harness, token: token, session: a, "resources/unsubscribe", #"{"uri":"test://info"}"#)
         #expect(unsubscribed?["result"] == .object([:]))
