@@ -49,6 +49,12 @@ struct BrokerEvents: Sendable {
         }
     }
 
+    /// What a 2025-era session's own upstreams send besides list changes goes through this, with the configuration
+    /// as it is now.
+    private var relay: SessionRelay {
+        SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
+    }
+
     private func handle(_ event: BrokerLink.Event, link: BrokerLink) async {
         switch event {
         case .snapshot(let snapshot):
@@ -60,24 +66,22 @@ struct BrokerEvents: Sendable {
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):
             if method == "notifications/progress", progress.deliver(params) { return }
-            if method == "notifications/cancelled" {  // an upstream withdraws a request it made of its client
-                guard let key = pool.key(of: channel), let id = params?["requestId"].flatMap(RequestID.init(json:))
-                else { return }
-                SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
-                    .withdraw(channel: channel, upstreamID: id, from: key)
+            guard let key = pool.key(of: channel) else { return }
+            switch method {
+            case "notifications/cancelled":  // an upstream withdraws a request it made of its client
+                guard let id = params?["requestId"].flatMap(RequestID.init(json:)) else { return }
+                relay.withdraw(channel: channel, upstreamID: id, from: key)
                 return
-            }
-            if method == "notifications/message" || method == "notifications/resources/updated" {
-                guard let key = pool.key(of: channel) else { return }
-                let relay = SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
-                if method == "notifications/message" {
-                    relay.log(params, from: key)
-                } else {
-                    relay.resourceUpdated(params, from: key)
-                }
+            case "notifications/message":
+                relay.log(params, from: key)
                 return
+            case "notifications/resources/updated":
+                relay.resourceUpdated(params, from: key)
+                return
+            default:
+                break
             }
-            guard let kinds = ListKind.changed(by: method), let key = pool.key(of: channel) else { return }
+            guard let kinds = ListKind.changed(by: method) else { return }
             for kind in kinds { pool.invalidate(kind, workspace: key.workspace, server: key.server) }
             subscribers.listsChanged(Set(kinds), workspace: key.workspace, snapshot: broker.currentSnapshot())
         case .upstreamRequest(let channel, let id, let method, let params):
@@ -85,10 +89,7 @@ struct BrokerEvents: Sendable {
                 link.send(.reply(channel: channel, id: id, outcome: .result(.object([:]))))
                 return
             }
-            if let key = pool.key(of: channel),
-                SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
-                    .ask(method, params: params, channel: channel, id: id, from: key)
-            {
+            if let key = pool.key(of: channel), relay.ask(method, params: params, channel: channel, id: id, from: key) {
                 return
             }
             link.send(
@@ -104,8 +105,7 @@ struct BrokerEvents: Sendable {
             if let key = pool.closed(channel) {
                 logger.debug("channel closed", metadata: ["server": "\(key.server)", "reason": "\(reason)"])
                 // Its upstream's requests to the client can no longer be answered.
-                SessionRelay(sessions: front.sessions, snapshot: broker.currentSnapshot())
-                    .withdraw(channel: channel, upstreamID: nil, from: key)
+                relay.withdraw(channel: channel, upstreamID: nil, from: key)
             }
         case .disconnected:
             break

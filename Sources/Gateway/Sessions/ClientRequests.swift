@@ -149,10 +149,12 @@ final class ClientRequests: Sendable {
     }
 
     private func nextID() -> RequestID {
-        state.withLock { state in
-            state.sent += 1
-            return .string("sealgate-\(state.sent)")
-        }
+        state.withLock { Self.nextID(in: &$0) }
+    }
+
+    private static func nextID(in state: inout State) -> RequestID {
+        state.sent += 1
+        return .string("sealgate-\(state.sent)")
     }
 
     /// An id for a request the client declared it can answer, registered with `waiter`; nil otherwise.
@@ -160,8 +162,7 @@ final class ClientRequests: Sendable {
         guard let capability = Self.capabilityOfRequest[method] else { return nil }
         return state.withLock { state in
             guard state.capabilities?[capability] != nil, !state.closed else { return nil }
-            state.sent += 1
-            let id = RequestID.string("sealgate-\(state.sent)")
+            let id = Self.nextID(in: &state)
             state.waiting[id] = waiter
             return id
         }
