@@ -45,20 +45,26 @@ let package = Package(
         // What a token may reach (FeatureSet globs, deny wins) and how tools are named (`server__tool`): pure rules.
         .target(name: "Policy"),
 
+        // Who is at the other end of the broker socket, and whether its path is one no other user can take over: the
+        // broker and every client of it check both.
+        .target(name: "SocketTrust"),
+
         // NIO helpers the broker and the gateway share: one flush per event-loop turn, the open connections.
-        .target(name: "ChannelSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "ChannelSupport", dependencies: ["SocketTrust", .product(name: "NIOCore", package: "swift-nio")]),
 
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire", "Analytics"]),
 
         // A small blocking client of the broker socket, for the CLI (`leases`) and tests.
-        .target(name: "BrokerClient", dependencies: ["BrokerProtocol", "MCPWire"]),
+        .target(name: "BrokerClient", dependencies: ["BrokerProtocol", "MCPWire", "SocketTrust"]),
 
         // Holds the key: leases, upstream processes, injection, masking; serves the broker socket.
         .target(
             name: "Broker",
             dependencies: [
                 "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics", "ChannelSupport",
+                "SocketTrust",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +79,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "ChannelSupport",
+                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "ChannelSupport", "SocketTrust",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -137,7 +143,7 @@ let package = Package(
             name: "BrokerTests",
             dependencies: [
                 "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Vault", "sealgate", "sealgate-test-upstream",
-                "TestSupport",
+                "TestSupport", "SocketTrust",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

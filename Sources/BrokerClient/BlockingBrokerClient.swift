@@ -1,6 +1,7 @@
 import BrokerProtocol
 import Glibc
 import MCPWire
+import SocketTrust
 
 /// A synchronous connection to the broker socket: send a message, read the next one. For command-line tools and
 /// tests; a gateway wants an asynchronous client.
@@ -12,9 +13,15 @@ public final class BlockingBrokerClient {
     private var buffered: [BrokerMessage] = []
 
     /// Connects to the socket at `path`. A write that the broker does not read within `writeTimeout` seconds fails
-    /// (reads have their own timeouts).
+    /// (reads have their own timeouts). Refuses a socket another user could have put there (`SocketPlacement`) and a
+    /// broker that runs as another user.
     public init(path: String, writeTimeout: Int = 30) throws(BrokerClientError) {
         self.writeTimeout = writeTimeout
+        if let problem = SocketPlacement.problem(with: path) {
+            throw BrokerClientError(
+                "refusing the broker socket \(path): \(problem)",
+                remedy: "keep the socket in a directory only you can write (the default is HOME/broker.sock)")
+        }
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BrokerClientError("cannot create a socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_un()
@@ -36,6 +43,11 @@ public final class BlockingBrokerClient {
             throw BrokerClientError(
                 "cannot connect to the broker at \(path): \(reason)",
                 remedy: "start it with `sealgate broker` (or `sealgate serve`)")
+        }
+        if let refusal = PeerCredentials.refusal(ofBrokerAt: path, socket: fd) {
+            close(fd)
+            throw BrokerClientError(
+                "refusing the broker: \(refusal)", remedy: "start your own broker with `sealgate broker` (or `serve`)")
         }
         var limit = timeval(tv_sec: writeTimeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))

@@ -3,6 +3,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import MCPWire
+import SocketTrust
 import TestSupport
 import Testing
 
@@ -61,6 +62,55 @@ struct SocketTests {
         // The broker's own user is still served.
         _ = try harness.client()
         await harness.stop()
+    }
+
+    /// Where a broker socket may be: a directory of the user's (or root's) that nobody else can write, under
+    /// directories others can write only if they are sticky; never a symbolic link or someone else's file.
+    @Test func aSocketPathOthersCouldTakeOverIsRefused() throws {
+        var template = Array("/tmp/sealgate-placement-XXXXXX".utf8CString)
+        let directory = try #require(mkdtemp(&template).map { String(cString: $0) })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/broker.sock"
+        #expect(SocketPlacement.problem(with: path) == nil)  // 0700, under sticky /tmp
+        chmod(directory, 0o770)
+        #expect(SocketPlacement.problem(with: path)?.contains("can be written by other users") == true)
+        chmod(directory, 0o1777)
+        #expect(SocketPlacement.problem(with: path)?.contains("can be written by other users") == true)
+        chmod(directory, 0o755)
+        #expect(SocketPlacement.problem(with: path) == nil)
+        // A directory above that others can write and that is not sticky: they could rename ours away.
+        try FileManager.default.createDirectory(atPath: directory + "/inner", withIntermediateDirectories: false)
+        chmod(directory + "/inner", 0o700)
+        chmod(directory, 0o777)
+        #expect(SocketPlacement.problem(with: directory + "/inner/broker.sock")?.contains(directory) == true)
+        chmod(directory, 0o700)
+        #expect(SocketPlacement.problem(with: directory + "/inner/broker.sock") == nil)
+        // A symbolic link where the socket should be.
+        symlink("/somewhere/else.sock", path)
+        #expect(SocketPlacement.problem(with: path)?.contains("symbolic link") == true)
+        unlink(path)
+        // A directory or a file of another user (root can make them).
+        if getuid() == 0 {
+            chown(directory, 65534, 65534)
+            #expect(SocketPlacement.problem(with: path)?.contains("belongs to another user") == true)
+            chown(directory, 0, 0)
+            FileManager.default.createFile(atPath: path, contents: nil)
+            chown(path, 65534, 65534)
+            #expect(SocketPlacement.problem(with: path)?.contains("belongs to another user") == true)
+        }
+    }
+
+    /// `sealgate leases` and every other blocking client refuse a broker of another user, before sending a byte.
+    @Test(.enabled(if: ForeignBroker.isAvailable))
+    func aClientRefusesABrokerOfAnotherUser() throws {
+        let path = try privateSocketPath("foreign")
+        let foreign = try ForeignBroker(at: path)
+        #expect {
+            _ = try BlockingBrokerClient(path: path)
+        } throws: { error in
+            "\(error)".contains("runs as uid 65534")
+        }
+        #expect(try foreign.received().isEmpty)
     }
 
     @Test func theSocketIsOwnerOnly() async throws {

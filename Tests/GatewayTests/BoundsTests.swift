@@ -85,8 +85,7 @@ private struct SilentBroker {
     let listener: Int32
 
     static func connect(_ name: String) async throws -> SilentBroker {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("silent-\(name)-\(getpid()).sock")
-            .path
+        let path = try privateSocketPath("silent-\(name)")
         let listener = try listenOnUnixSocket(at: path)
         return SilentBroker(link: try await BrokerLink.connect(path: path) { _ in }, path: path, listener: listener)
     }

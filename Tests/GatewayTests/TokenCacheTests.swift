@@ -65,7 +65,7 @@ private final class AnsweringBroker: Sendable {
     }
 
     static func start() async throws -> AnsweringBroker {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("answering-\(getpid()).sock").path
+        let path = try privateSocketPath("answering")
         let listener = try listenOnUnixSocket(at: path)
         let questions = Questions()
         Thread.detachNewThread { serve(listener, questions: questions) }

@@ -26,3 +26,11 @@ public struct UnixListenerError: Error, CustomStringConvertible {
     public let path: String
     public var description: String { "cannot listen on \(path)" }
 }
+
+/// A path for a test's socket in a new directory only this user can write: the broker's clients refuse a socket in a
+/// directory others can write (such as `/tmp` itself).
+public func privateSocketPath(_ name: String) throws(UnixListenerError) -> String {
+    var template = Array("/tmp/sealgate-sock-XXXXXX".utf8CString)
+    guard let directory = mkdtemp(&template) else { throw UnixListenerError(path: "/tmp/sealgate-sock-XXXXXX") }
+    return String(cString: directory) + "/\(name).sock"
+}

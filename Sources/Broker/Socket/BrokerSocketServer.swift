@@ -6,6 +6,7 @@ import Logging
 import MCPWire
 import NIOCore
 import NIOPosix
+import SocketTrust
 
 /// Serves the broker protocol on a Unix socket (0600). Connections live on the broker's event loop: frames are
 /// decoded as they are read and handed to the broker on that thread, and its answers are written from there.
@@ -22,6 +23,12 @@ public struct BrokerSocketServer: Sendable {
 
     /// Binds the socket and serves until cancelled. `ready` is called once the socket accepts connections.
     public func run(ready: @Sendable () -> Void = {}) async throws {
+        // Its clients refuse such a socket; refusing here says so before anyone connects.
+        if let problem = SocketPlacement.problem(with: path) {
+            throw BrokerError(
+                .refused, "refusing to serve \(path): \(problem)",
+                remedy: "pass --socket with a path in a directory only you can write (the default is HOME/broker.sock)")
+        }
         if Self.someoneListens(on: path) {
             throw BrokerError(
                 .refused, "a broker is already serving \(path)",
@@ -37,7 +44,7 @@ public struct BrokerSocketServer: Sendable {
                 .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
                 .childChannelInitializer { [broker, logger] channel in
                     open.add(channel)
-                    return Self.credentials(of: channel).flatMapThrowing { credentials in
+                    return PeerCredentials.of(channel: channel).flatMapThrowing { credentials in
                         let handler: any ChannelHandler =
                             if let credentials, credentials.isAllowed() {
                                 BrokerConnectionHandler(broker: broker)
@@ -68,12 +75,6 @@ public struct BrokerSocketServer: Sendable {
     /// Whether a live process accepts connections on the socket (a stale file from a crash does not).
     static func someoneListens(on path: String) -> Bool {
         (try? BlockingBrokerClient(path: path)) != nil  // any failure to connect means nobody serves it
-    }
-
-    private static func credentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
-        guard let provider = channel as? SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
-        return provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-            .map { Optional($0) }.recover { _ in nil }
     }
 }
 

@@ -24,6 +24,11 @@ struct BrokerEvents: Sendable {
             let link: BrokerLink
             do {
                 link = try await BrokerLink.connect(path: path) { continuation.yield($0) }
+            } catch let refusal as BrokerRefusal {
+                if !warned { logger.error("\(refusal); retrying", metadata: ["socket": "\(path)"]) }
+                warned = true
+                try? await Task.sleep(for: Self.retryInterval)  // cancelled: the loop ends
+                continue
             } catch {
                 if !warned { logger.warning("cannot reach the broker; retrying", metadata: ["socket": "\(path)"]) }
                 warned = true

@@ -3,6 +3,7 @@ import ChannelSupport
 import MCPWire
 import NIOCore
 import NIOPosix
+import SocketTrust
 import Synchronization
 
 /// The gateway's connection to the broker socket: sends frames, matches answers to the calls waiting for them, and
@@ -41,8 +42,11 @@ public final class BrokerLink: Sendable {
         self.eventSink = events
     }
 
-    /// Connects to the broker at `path` and says hello; the first snapshot arrives as an event.
+    /// Connects to the broker at `path` and says hello; the first snapshot arrives as an event. Refuses
+    /// (`BrokerRefusal`) a socket another user could have put there and a broker that runs as another user: the
+    /// gateway sends the broker every bearer token it checks and trusts its answers.
     public static func connect(path: String, events: @escaping @Sendable (Event) -> Void) async throws -> BrokerLink {
+        if let problem = SocketPlacement.problem(with: path) { throw BrokerRefusal(reason: problem) }
         let holder = LinkHolder()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
@@ -51,6 +55,13 @@ public final class BrokerLink: Sendable {
                 }
             }
             .connect(unixDomainSocketPath: path).get()
+        let peer = try await PeerCredentials.of(channel: channel).get()
+        guard let peer, peer.isAllowed() else {
+            try? await channel.close()
+            throw BrokerRefusal(
+                reason: peer.map { "the process serving it (pid \($0.pid)) runs as uid \($0.uid), not as this user" }
+                    ?? "cannot tell who serves it")
+        }
         let link = BrokerLink(channel: channel, events: events)
         holder.link.withLock { $0 = link }
         channel.closeFuture.whenComplete { _ in link.connectionEnded() }
@@ -199,4 +210,10 @@ private final class FrameHandler: ChannelInboundHandler {
             }
         }
     }
+}
+
+/// Why the gateway would not talk to what listens on the broker socket path.
+public struct BrokerRefusal: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "refusing the broker socket: \(reason)" }
 }
