@@ -30,6 +30,37 @@ import Testing
         let cmdline = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))
         #expect(cmdline.range(of: Data("vault".utf8)) == nil && cmdline.range(of: Data("--home".utf8)) == nil)
     }
+
+    /// The gateway's environment is exactly its allow-list, row for row and byte for byte, at its first start and
+    /// after each restart: no heap bytes after a value (rows handed to the spawn without their NUL once carried
+    /// `HOME=/rootficates.crt`, pointers and a fragment of a secret), nothing of `serve`'s own environment beyond
+    /// the list.
+    @Test func theGatewaysEnvironmentIsItsAllowListByteForByteAcrossRestarts() throws {
+        let harness = try ServeHarness()
+        _ = try harness.initialize()
+        let metricsToken = "metrics-\(UInt64.random(in: 1...UInt64.max))"
+        try harness.start(env: ["SEALGATE_METRICS_TOKEN": metricsToken, "TZ": "UTC", "NOT_INHERITED": "x"])
+        defer { harness.stop() }
+        let expected = Set(
+            (harness.environment.merging(["SEALGATE_METRICS_TOKEN": metricsToken, "TZ": "UTC"]) { $1 })
+                .filter { ["PATH", "HOME", "LANG", "TZ", "SEALGATE_METRICS_TOKEN"].contains($0.key) }
+                .map { "\($0.key)=\($0.value)" })
+        var gateway = try harness.gatewayPID()
+        for round in 0..<4 {
+            let environ = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(gateway)/environ"))
+            #expect(environ.last == 0, "round \(round): the last row has no NUL")
+            let rows = environ.split(separator: 0, omittingEmptySubsequences: false).dropLast()
+                .map { String(decoding: $0, as: UTF8.self) }
+            #expect(rows.count == expected.count && Set(rows) == expected, "round \(round): \(rows)")
+            kill(gateway, SIGKILL)
+            let killed = gateway
+            try eventually(within: 10) {
+                guard let next = try? harness.gatewayPID(), next != killed else { return false }
+                gateway = next
+                return (try? HTTP.request(port: harness.port, "GET", "/healthz", timeout: 1))?.status == 200
+            }
+        }
+    }
 }
 
 /// Reads every readable mapping of a process through `/proc/PID/mem`.

@@ -45,11 +45,23 @@ struct GatewayChild: Sendable {
         }
     }
 
+    /// What the gateway is started with: the allow-listed variables of `serve`'s own environment, as strings that
+    /// swift-subprocess turns into NUL-terminated rows itself. (Its raw-bytes form takes rows as C strings: a row
+    /// without its NUL lets the spawn copy whatever heap follows it into the gateway's environment.)
+    static func environment(
+        from own: [String: String] = ProcessInfo.processInfo.environment
+    ) -> [Environment.Key: String] {
+        var environment: [Environment.Key: String] = [:]
+        for name in inherited {
+            if let value = own[name], let key = Environment.Key(rawValue: name) { environment[key] = value }
+        }
+        return environment
+    }
+
     private func run(executable: String, arguments: [String], listening: @escaping @Sendable (Int) -> Void) async
         -> String
     {
-        let own = ProcessInfo.processInfo.environment
-        let environment = Self.inherited.compactMap { name in own[name].map { Array("\(name)=\($0)".utf8) } }
+        let environment = Self.environment()
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
         do {

@@ -96,13 +96,13 @@ final class ServeHarness: @unchecked Sendable {
         try ok(["server", "add", slug, "--command", Self.testUpstream, "--arg=--era", "--arg", era] + secret)
     }
 
-    /// Starts `serve` on a free port and waits until the gateway answers `/healthz`. Upstreams get 30 s for their
-    /// handshake (not 10): the whole suite starts at once on two cores.
-    func start(extra: [String] = []) throws {
+    /// Starts `serve` on a free port (with `env` added to its environment) and waits until the gateway answers
+    /// `/healthz`. Upstreams get 30 s for their handshake (not 10): the whole suite starts at once on two cores.
+    func start(extra: [String] = [], env: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--handshake-timeout", "30s"] + extra
-        process.environment = environment
+        process.environment = environment.merging(env) { $1 }
         let (out, err) = (Pipe(), Pipe())
         process.standardOutput = out
         process.standardError = err
