@@ -11,12 +11,12 @@ extension Tools {
             stringArgument: "name"),
     ]
 
-    /// `tools/list`: the stdio tools, plus the header tools when the request came over HTTP.
+    /// `tools/list`: the stdio tools and the hostile ones, plus the header tools when the request came over HTTP.
     static func definitions(overHTTP: Bool) -> JSON {
-        guard overHTTP, case .array(let base) = definitions, case .array(let extra) = headerDefinitions else {
-            return definitions
-        }
-        return .array(base + extra)
+        guard case .array(let base) = definitions, case .array(let hostile) = hostileDefinitions,
+            case .array(let header) = headerDefinitions
+        else { return definitions }
+        return .array(base + hostile + (overHTTP ? header : []))
     }
 
     /// Answers `header_hash` and `leak_header` and returns true; returns false for any other

@@ -8,7 +8,7 @@ import Foundation
 /// (`initial_roots`, `ask_and_withdraw`, `roots_changes`), declared client capabilities
 /// (`client_capabilities`), input_required round trips (`confirm`) and bounded memory under
 /// floods (`flood`). Over HTTP, two more read the carrying request's headers (see
-/// HeaderTools.swift).
+/// HeaderTools.swift); two more play a hostile upstream (HostileTools.swift).
 enum Tools {
     /// `tools/list` on stdio, in a fixed order (the 2026-07-28 spec asks for a deterministic one).
     static let definitions: JSON = .array([
@@ -215,6 +215,7 @@ enum Tools {
 
         default:
             if callHeaderTool(name, arguments: arguments, reply: reply) { return }
+            if callHostileTool(name, arguments: arguments, meta: meta, reply: reply) { return }
             reply.toolText("unknown tool \(name)", isError: true)
         }
     }

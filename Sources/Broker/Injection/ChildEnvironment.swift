@@ -10,6 +10,8 @@ struct ChildEnvironment {
     static let allowedFromParent = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME"]
 
     let executable: String
+    /// The command as defined, `${NAME}` unresolved: what an error about the executable names.
+    let commandTemplate: String
     let arguments: [String]
     /// `NAME=value\0` rows, as `execve` wants them.
     let rows: [[UInt8]]
@@ -40,6 +42,7 @@ struct ChildEnvironment {
         for secret in secrets { secret.value.withUnsafeBytes { add(secret.name, Array($0)) } }
         self.rows = rows
         self.executable = String(decoding: try references.resolve(command), as: UTF8.self)
+        self.commandTemplate = command
         self.arguments = try arguments.map { (argument) throws(BrokerError) -> String in
             String(decoding: try references.resolve(argument), as: UTF8.self)
         }
@@ -57,8 +60,9 @@ struct ChildEnvironment {
             let candidate = "\(directory)/\(executable)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
+        // The template, never the resolved command: a `${NAME}` in it would put the secret in the message.
         throw VaultError(
-            .notFound, "cannot find '\(executable)' in PATH",
+            .notFound, "cannot find '\(commandTemplate)' in PATH",
             remedy: "give the server's --command as an absolute path")
     }
 }

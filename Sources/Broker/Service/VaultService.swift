@@ -63,20 +63,22 @@ actor VaultService {
         guard case .stdio(let command, let args) = definition.transport else {
             throw BrokerError(.refused, "server '\(server)' is not a stdio server")
         }
-        let environment = try ChildEnvironment(
-            command: command, arguments: args, environment: definition.environment, secrets: secrets, server: server,
-            workspace: workspace)
-        let executable: String
-        do {
-            executable = try environment.resolvedExecutable()
-        } catch {
-            throw BrokerError(error)
+        return try Self.maskingErrors(of: secrets) { () throws(BrokerError) -> StdioLaunch in
+            let environment = try ChildEnvironment(
+                command: command, arguments: args, environment: definition.environment, secrets: secrets,
+                server: server, workspace: workspace)
+            let executable: String
+            do throws(VaultError) {
+                executable = try environment.resolvedExecutable()
+            } catch {
+                throw BrokerError(error)
+            }
+            return StdioLaunch(
+                plan: LaunchPlan(
+                    executable: executable, arguments: environment.arguments, environmentRows: environment.rows,
+                    fingerprint: fingerprint),
+                masker: environment.masker)
         }
-        return StdioLaunch(
-            plan: LaunchPlan(
-                executable: executable, arguments: environment.arguments, environmentRows: environment.rows,
-                fingerprint: fingerprint),
-            masker: environment.masker)
     }
 
     /// What an HTTP upstream is reached with: the URL and headers with `${NAME}` resolved, and the masker id.
@@ -85,10 +87,24 @@ actor VaultService {
         guard case .http(let url, let headers) = definition.transport else {
             throw BrokerError(.refused, "server '\(server)' is not an HTTP server")
         }
-        let resolved = try ResolvedHTTPTarget(
-            url: url, headers: headers, secrets: secrets, server: server, workspace: workspace)
+        let resolved = try Self.maskingErrors(of: secrets) { () throws(BrokerError) -> ResolvedHTTPTarget in
+            try ResolvedHTTPTarget(url: url, headers: headers, secrets: secrets, server: server, workspace: workspace)
+        }
         return HTTPPlan(
             url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: keep(resolved.masker))
+    }
+
+    /// Runs a resolution of `secrets` into a launch or a plan, with any error it throws masked: the messages are
+    /// written to name templates and variables, never values, and this holds even for one that slips through.
+    private static func maskingErrors<T>(
+        of secrets: [InjectedSecret], _ body: () throws(BrokerError) -> T
+    ) throws(BrokerError) -> T {
+        do {
+            return try body()
+        } catch {
+            let masker = SecretMasker(secrets)
+            throw BrokerError(error.code, masker.mask(error.message), remedy: error.remedy.map { masker.mask($0) })
+        }
     }
 
     /// The installed definition, its injection fingerprint and its decrypted secrets (audited as an injection).

@@ -50,6 +50,7 @@ actor HTTPUpstream: Upstream {
     private var retiredMaskers: [Int] = []
     /// Requests the upstream made of its client, by the id the client will answer.
     private var upstreamRequests: [RequestID: Int] = [:]
+    private var progressTokens = ProgressTokens()
     /// Requests for the client made before the first channel was attached (right after the handshake).
     private var early = EarlyRequests()
     /// Whether a session was ever established (the next one is a restart).
@@ -75,6 +76,7 @@ actor HTTPUpstream: Upstream {
 
     func detach(channel: Int) -> Int {
         channels[channel] = nil
+        progressTokens.forget(channel: channel)
         for (id, entry) in inFlight where entry.channel == channel { cancelWaiters.removeValue(forKey: id)?.resume() }
         return channels.count
     }
@@ -93,7 +95,7 @@ actor HTTPUpstream: Upstream {
             result = .success(try await start())
         } catch {
             counters.count(.failed, key)
-            result = .failure(error)
+            result = .failure(await masked(error))
         }
         let waiters = starting ?? []
         starting = nil
@@ -307,6 +309,25 @@ actor HTTPUpstream: Upstream {
         }
     }
 
+    /// An error of the broker's own about this upstream, masked like anything the upstream sends: it may quote what
+    /// the HTTP client was given (the resolved URL or a header). Withheld when the masker is gone.
+    private func masked(_ error: BrokerError) async -> BrokerError {
+        guard let plan else { return error }  // no plan: nothing was resolved (`httpPlan` masks its own errors)
+        let message = await vault.mask(error.message, with: plan.maskerID) ?? "(withheld)"
+        var remedy: String?
+        if let original = error.remedy { remedy = await vault.mask(original, with: plan.maskerID) ?? "(withheld)" }
+        return BrokerError(error.code, message, remedy: remedy)
+    }
+
+    /// The broker's error outcomes masked (`masked(_:)` above); an upstream's own errors were masked as they came.
+    private func masked(_ outcome: Outcome) async -> Outcome {
+        guard case .error(let error) = outcome, let plan else { return outcome }
+        guard let message = await vault.mask(error.message, with: plan.maskerID) else {
+            return .error(JSONRPCError(code: error.code, message: "(withheld)"))
+        }
+        return .error(JSONRPCError(code: error.code, message: message, data: error.data))
+    }
+
     /// An HTTP client error in words that never include the request URL.
     static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError { return "\(error)" }
@@ -333,11 +354,15 @@ actor HTTPUpstream: Upstream {
         lastActivity = clock.now
         let id = nextRequestID()
         inFlight[id] = (channel, originalID)
-        defer { inFlight[id] = nil }
-        let message = JSONRPCMessage.request(
-            id: RequestID(id), method: method, params: EraAdapter.upstreamParams(params, era: session.era))
+        let (upstreamParams, progressToken) = progressTokens.map(
+            EraAdapter.upstreamParams(params, era: session.era), channel: channel)
+        defer {
+            inFlight[id] = nil
+            progressTokens.release(progressToken)
+        }
+        let message = JSONRPCMessage.request(id: RequestID(id), method: method, params: upstreamParams)
         let timeout = configuration.requestTimeout
-        let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
+        let unmasked: Outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 do {
                     let result =
@@ -383,6 +408,7 @@ actor HTTPUpstream: Upstream {
             group.cancelAll()  // ends the HTTP exchange, which is how a modern server learns of a cancellation
             return first!
         }
+        let outcome = await masked(unmasked)
         if case .error(let error) = outcome, error.message == "request cancelled" || error.data?["reason"] == "timeout",
             session.era == .legacy
         {
@@ -500,7 +526,7 @@ actor HTTPUpstream: Upstream {
         return Exchange(status: status, sessionID: sessionID, answer: answer)
     }
 
-    /// Routes what the upstream sent besides an answer: progress to its request's channel, other notifications to
+    /// Routes what the upstream sent besides an answer: progress to the request it was given for, other notifications to
     /// every channel, a request of its own to the channel whose call it came with (or the oldest in flight).
     private func deliver(_ message: JSONRPCMessage, to channel: Int?) {
         if case .request(let id, let method, let params) = message {
@@ -515,11 +541,17 @@ actor HTTPUpstream: Upstream {
         }
         guard case .notification(let method, let params) = message else { return }
         guard method != "notifications/subscriptions/acknowledged" else { return }
-        let neutral = EraAdapter.neutralNotificationParams(params)
-        if method == "notifications/progress", let channel {
-            channels[channel]?.sendUnasked(.notification(channel: channel, method: method, params: neutral))
+        // Progress reaches only the request its token was given for, and only from that request's own stream when it
+        // came on one; anything else, guessed or stale, is dropped.
+        if method == "notifications/progress" {
+            guard let target = progressTokens.route(params, arrivedFor: channel) else { return }
+            channels[target.channel]?.sendUnasked(
+                .notification(
+                    channel: target.channel, method: method,
+                    params: EraAdapter.neutralNotificationParams(target.params)))
             return
         }
+        let neutral = EraAdapter.neutralNotificationParams(params)
         for (channel, sink) in channels {
             sink.sendUnasked(.notification(channel: channel, method: method, params: neutral))
         }

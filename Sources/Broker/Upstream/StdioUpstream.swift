@@ -63,7 +63,7 @@ actor StdioUpstream {
     private var pending: [Int: Pending] = [:]
     private var nextID = 0
     private var channels: [Int: MessageSink] = [:]
-    private var progressTokens: [String: (channel: Int, token: JSONValue)] = [:]
+    private var progressTokens = ProgressTokens()
     private var upstreamRequests: [RequestID: Int] = [:]
     /// Requests for the client made before the first channel was attached (right after the handshake).
     private var early = EarlyRequests()
@@ -110,7 +110,7 @@ actor StdioUpstream {
             pending[id] = nil
             entry.reply(.error(JSONRPCError(code: JSONRPCError.internalError, message: "channel closed")))
         }
-        progressTokens = progressTokens.filter { $0.value.channel != channel }
+        progressTokens.forget(channel: channel)
         return channels.count
     }
 
@@ -316,26 +316,15 @@ actor StdioUpstream {
             reply(.error(JSONRPCError(code: JSONRPCError.internalError, message: "request cancelled")))
             return
         }
-        var upstreamParams = EraAdapter.upstreamParams(params, era: running.era)
-        var mappedToken: String?
-        if var object = upstreamParams?.objectValue, var meta = object["_meta"]?.objectValue,
-            let token = meta["progressToken"]
-        {
-            nextID += 1
-            let mapped = "sealgate-\(nextID)"
-            progressTokens[mapped] = (channel, token)
-            meta["progressToken"] = .string(mapped)
-            object["_meta"] = .object(meta)
-            upstreamParams = .object(object)
-            mappedToken = mapped
-        }
+        let (upstreamParams, mappedToken) = progressTokens.map(
+            EraAdapter.upstreamParams(params, era: running.era), channel: channel)
         call(
             method, params: upstreamParams, channel: channel, originalID: originalID,
             timeout: configuration.requestTimeout
         ) { [self] outcome in
             recentlyFinished.append(finished)
             if recentlyFinished.count > 64 { recentlyFinished.removeFirst() }
-            if let mappedToken { progressTokens[mappedToken] = nil }
+            progressTokens.release(mappedToken)
             finishDrainIfDone()
             switch outcome {
             case .result(let result): reply(.result(EraAdapter.neutralResult(result)))
@@ -475,12 +464,9 @@ actor StdioUpstream {
         case .error(let id, let error):
             if let id { resolve(id, .error(error)) }
         case .notification(let method, let params):
-            if method == "notifications/progress", let token = params?["progressToken"]?.stringValue,
-                let target = progressTokens[token], var object = params?.objectValue
-            {
-                object["progressToken"] = target.token
+            if method == "notifications/progress", let target = progressTokens.route(params) {
                 channels[target.channel]?.sendUnasked(
-                    .notification(channel: target.channel, method: method, params: .object(object)))
+                    .notification(channel: target.channel, method: method, params: target.params))
                 return
             }
             // The upstream withdraws a request it made of its client: the channel that carried it hears so.

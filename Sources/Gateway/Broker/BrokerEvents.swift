@@ -70,7 +70,7 @@ struct BrokerEvents: Sendable {
             }
             subscribers.configurationChanged(snapshot)
         case .notification(let channel, let method, let params):
-            if method == "notifications/progress", progress.deliver(params) { return }
+            if method == "notifications/progress", progress.deliver(params, channel: channel) { return }
             guard let key = pool.key(of: channel) else { return }
             switch method {
             case "notifications/cancelled":  // an upstream withdraws a request it made of its client

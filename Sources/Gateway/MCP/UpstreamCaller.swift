@@ -18,7 +18,7 @@ struct UpstreamCaller: Sendable {
         let link = try broker.link()
         var params = params
         var token: String?
-        if let onProgress { (params, token) = progress.register(params, deliver: onProgress) }
+        if let onProgress { (params, token) = progress.register(params, channel: channel.number, deliver: onProgress) }
         defer { progress.release(token) }
         let id = link.nextNumber()
         do {

@@ -124,9 +124,5 @@ final class LegacySession: Sendable {
 
 /// Unguessable session ids: 128 random bits, hex.
 enum SessionID {
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()  // the kernel's CSPRNG (getrandom) on Linux
-        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-    }
+    static func make() -> String { UnguessableID.make() }
 }
