@@ -215,6 +215,7 @@ enum Tools {
 
         default:
             if callHeaderTool(name, arguments: arguments, reply: reply) { return }
+            if callSecretFileTool(name, reply: reply) { return }
             reply.toolText("unknown tool \(name)", isError: true)
         }
     }

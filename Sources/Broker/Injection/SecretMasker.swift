@@ -18,13 +18,15 @@ import Vault
 ///
 /// `Sendable` by hand so that the vault's isolation can hand it to the upstream that owns it: it never changes after
 /// `init`, and its guarded memory is only read. It holds secrets, so it is kept by that one upstream and dropped
-/// with its process.
+/// with its process; so is what it `retains` (the launch's secret files, removed when they are released).
 final class SecretMasker: @unchecked Sendable {
     static let minimumFormLength = 4
 
     private let patterns: [SecretPattern]
+    private let retained: [AnyObject]
 
-    init(_ secrets: [InjectedSecret]) {
+    /// `retaining`: what must live exactly as long as the upstream's process, such as its `SecretFiles`.
+    init(_ secrets: [InjectedSecret], retaining: [AnyObject] = []) {
         var patterns: [SecretPattern] = []
         for secret in secrets {
             var forms = secret.value.encodedForms() + secret.value.base64Cores()
@@ -35,6 +37,7 @@ final class SecretMasker: @unchecked Sendable {
             }
         }
         self.patterns = patterns
+        retained = retaining
         holdsReplacementCharacter = patterns.contains { pattern in
             pattern.value.withUnsafeBytes { value in
                 value.indices.dropLast(2).contains {
