@@ -17,16 +17,30 @@ public struct AccessPolicy: Sendable {
 
     private let allow: [GlobPattern]
     private let deny: [GlobPattern]
+    private let allowResources: [ResourcePattern]
+    private let denyResources: [ResourcePattern]
 
     /// The policy of a token holding `sets`; an empty list means `all`.
     public init(_ sets: [Rules]) {
         let effective = sets.isEmpty ? [Rules.all] : sets
         allow = effective.flatMap(\.allow)
         deny = effective.flatMap(\.deny)
+        allowResources = allow.map(ResourcePattern.init)
+        denyResources = deny.map(ResourcePattern.init)
     }
 
-    /// Whether a namespaced tool or prompt name (`server__tool`) or a resource URI may be listed and used.
+    /// Whether a namespaced tool or prompt name (`server__tool`) may be listed and used.
     public func allows(_ name: String) -> Bool {
         !deny.contains { $0.matches(name) } && allow.contains { $0.matches(name) }
+    }
+
+    /// Whether resource `uri` (as `server` lists it: never a `sealgate://` address), or a resource template, of
+    /// `server` may be listed and used. Patterns that name a server (`sealgate://SERVER/URI`) apply to that server's
+    /// resources only; plain URI patterns to every server's. A URI with a `.` or `..` segment (see ``DotSegments``)
+    /// is refused whatever the patterns say.
+    public func allowsResource(_ uri: String, server: String) -> Bool {
+        guard !DotSegments.occur(in: uri) else { return false }
+        return !denyResources.contains { $0.matches(server: server, uri: uri) }
+            && allowResources.contains { $0.matches(server: server, uri: uri) }
     }
 }

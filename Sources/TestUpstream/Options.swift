@@ -54,6 +54,7 @@ struct Options: Sendable {
           --transport http   serve HTTP on 127.0.0.1 (POST/GET/DELETE /mcp, GET /sse,
                              POST /messages), print "LISTENING <port>", stop on SIGTERM/SIGINT
           --port N           the HTTP port (default 0: any free port)
+          --secret-file PATH the file the secret_file tool reads (tests of ${NAME:file})
           --sse-endpoint-prefix P
                              put P before the HTTP+SSE endpoint path (tests: an endpoint on
                              another origin, which clients must refuse)
@@ -84,6 +85,9 @@ struct Options: Sendable {
             case "--sse-endpoint-prefix":
                 guard let value = remaining.popFirst() else { fail("--sse-endpoint-prefix needs a value") }
                 options.sseEndpointPrefix = value
+            case "--secret-file":
+                // The `secret_file` tool reads it from /proc/self/cmdline, outside main.swift's isolation.
+                guard remaining.popFirst() != nil else { fail("--secret-file needs a value") }
             case "-h", "--help":
                 logStderr(usage)
                 exit(0)

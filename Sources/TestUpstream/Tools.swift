@@ -216,6 +216,7 @@ enum Tools {
         default:
             if callHeaderTool(name, arguments: arguments, reply: reply) { return }
             if callHostileTool(name, arguments: arguments, meta: meta, reply: reply) { return }
+            if callSecretFileTool(name, reply: reply) { return }
             reply.toolText("unknown tool \(name)", isError: true)
         }
     }

@@ -89,3 +89,58 @@ struct ToolNamespaceTests {
         #expect(ToolNamespace.fnv1a("a") == 0xaf63_dc4c_8601_ec8c)
     }
 }
+
+/// The client's moves against resource rules: pick another server through `sealgate://SERVER/…`, or climb out of
+/// an allowed prefix with dot segments.
+struct ResourcePatternTests {
+    static let publicOfA = AccessPolicy([AccessPolicy.Rules(allow: ["sealgate://a/file:///public/*"], deny: [])])
+
+    @Test func aRuleNamingAServerAllowsThatServersResourcesOnly() {
+        #expect(Self.publicOfA.allowsResource("file:///public/readme.md", server: "a"))
+        #expect(!Self.publicOfA.allowsResource("file:///public/readme.md", server: "b"))
+        #expect(!Self.publicOfA.allowsResource("file:///private/key", server: "a"))
+        // Never a tool or prompt name.
+        #expect(!Self.publicOfA.allows("a__read"))
+    }
+
+    @Test func theServerPartIsAGlobAndDenyNamingAServerWins() {
+        let policy = AccessPolicy([
+            AccessPolicy.Rules(allow: ["sealgate://docs-*/*"], deny: ["sealgate://docs-internal/*"])
+        ])
+        #expect(policy.allowsResource("notes://x", server: "docs-public"))
+        #expect(!policy.allowsResource("notes://x", server: "docs-internal"))
+        #expect(!policy.allowsResource("notes://x", server: "other"))
+    }
+
+    /// Rules written before servers could be named keep their meaning: a plain URI glob is for every server.
+    @Test func aPlainURIRuleStillAllowsThatURIOnEveryServer() {
+        let plain = AccessPolicy([AccessPolicy.Rules(allow: ["file:///public/*"], deny: ["file:///public/hidden*"])])
+        #expect(plain.allowsResource("file:///public/a", server: "a"))
+        #expect(plain.allowsResource("file:///public/a", server: "b"))
+        #expect(!plain.allowsResource("file:///public/hidden.txt", server: "a"))
+        #expect(AccessPolicy([]).allowsResource("anything://x", server: "s"))
+        #expect(
+            !AccessPolicy([AccessPolicy.Rules(allow: ["github__*"], deny: [])]).allowsResource(
+                "x://y", server: "github"))
+    }
+
+    @Test(arguments: [
+        "file:///public/../secret", "file:///public/./x", "file:///public/..", "file:///public/%2e%2e/secret",
+        "file:///public/%2E%2e/secret", "file:///public/.%2e/secret", "file:///public/..%2fsecret",
+        "file:///public/..%2Fsecret", "file:///public/%2e%2e%2fsecret", "file:///public/..\\secret",
+        "file:///public/..%5csecret", "file:///public/%252e%252e%252fsecret", "file:///public/x?path=../secret",
+        "file:///public/x#/../y",
+    ])
+    func dotSegmentsAreRefusedInEverySpelling(_ uri: String) {
+        #expect(!Self.publicOfA.allowsResource(uri, server: "a"), "\(uri)")
+        #expect(!AccessPolicy([]).allowsResource(uri, server: "a"), "\(uri) under `all`")
+    }
+
+    @Test(arguments: [
+        "file:///public/a..b", "file:///public/.hidden", "file:///public/...", "file:///public/v1.2/x",
+        "file:///public/a%20b", "file:///public/%2Fslash-in-a-name",
+    ])
+    func namesThatOnlyContainDotsAreFine(_ uri: String) {
+        #expect(Self.publicOfA.allowsResource(uri, server: "a"), "\(uri)")
+    }
+}

@@ -2,7 +2,8 @@ import Foundation
 import Vault
 
 /// What a stdio upstream (or `sealgate run`) is started with: the broker's allow-listed variables, the server's
-/// own, and its secrets, with `${NAME}` resolved in arguments and values.
+/// own, and its secrets, with `${NAME}` resolved in arguments and values, and `${NAME:file}` to the path of a file
+/// holding the value (`SecretFiles`, retained by the masker so that they go when the process goes).
 ///
 /// Holds resolved secret values in plain arrays only as long as it takes to hand them to `execve`; not `Sendable`.
 struct ChildEnvironment {
@@ -24,7 +25,8 @@ struct ChildEnvironment {
         secrets: [InjectedSecret],
         parent: [String: String] = ProcessInfo.processInfo.environment, server: String, workspace: String
     ) throws(BrokerError) {
-        let references = SecretReferences(secrets: secrets, server: server, workspace: workspace)
+        let files = SecretFiles(parent: parent)
+        let references = SecretReferences(secrets: secrets, server: server, workspace: workspace, files: files)
         // execve takes NUL-terminated strings: a NUL inside a value would cut it short, and swift-subprocess would
         // refuse the row with an error that quotes it. Refuse first, naming only the variable.
         for secret in secrets where secret.value.withUnsafeBytes({ $0.contains(0) }) {
@@ -41,12 +43,13 @@ struct ChildEnvironment {
         for entry in environment { add(entry.name, try references.resolve(entry.value)) }
         for secret in secrets { secret.value.withUnsafeBytes { add(secret.name, Array($0)) } }
         self.rows = rows
-        self.executable = String(decoding: try references.resolve(command), as: UTF8.self)
+        let inCommand = SecretReferences(secrets: secrets, server: server, workspace: workspace)
+        self.executable = String(decoding: try inCommand.resolve(command), as: UTF8.self)
         self.commandTemplate = command
         self.arguments = try arguments.map { (argument) throws(BrokerError) -> String in
             String(decoding: try references.resolve(argument), as: UTF8.self)
         }
-        self.masker = SecretMasker(secrets)
+        self.masker = SecretMasker(secrets, retaining: [files])
     }
 
     /// The absolute path of the executable: as given when it has a '/', else searched in the child's PATH.

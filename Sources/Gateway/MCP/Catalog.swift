@@ -56,12 +56,13 @@ struct Catalog: Sendable {
             guard policy.allows(namespaced) else { return nil }
             object["name"] = .string(namespaced)
         case .resources:
-            guard let uri = object["uri"]?.stringValue, policy.allows(uri) else { return nil }
+            guard let uri = object["uri"]?.stringValue, policy.allowsResource(uri, server: server) else { return nil }
             if uriCount[uri, default: 0] > 1 {
                 object["uri"] = .string(ResourceAddress.disambiguated(uri, server: server))
             }
         case .resourceTemplates:
-            guard let template = object["uriTemplate"]?.stringValue, policy.allows(template) else { return nil }
+            guard let template = object["uriTemplate"]?.stringValue, policy.allowsResource(template, server: server)
+            else { return nil }
         }
         return .object(object)
     }

@@ -87,7 +87,7 @@ struct Dispatcher: Sendable {
         guard let (server, original) = await catalog.resolveResource(uri, access: access, session: session) else {
             return Self.invalid("Resource not found: \(uri)")
         }
-        guard access.policy.allows(original) else {
+        guard access.policy.allowsResource(original, server: server) else {
             return Self.refused("resource \(uri)", access)
         }
         object["uri"] = .string(original)
@@ -107,7 +107,7 @@ struct Dispatcher: Sendable {
             (server, ref["name"]) = (owner, .string(original))
         } else if let uri = ref["uri"]?.stringValue, ref["type"] == "ref/resource" {
             guard let (owner, original) = await catalog.resolveResource(uri, access: access, session: session),
-                access.policy.allows(original)
+                access.policy.allowsResource(original, server: owner)
             else {
                 return Self.invalid("Resource not found: \(uri)")
             }

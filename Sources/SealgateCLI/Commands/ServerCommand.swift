@@ -10,7 +10,13 @@ struct ServerCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a stdio (--command) or HTTP (--url) server; ${NAME} in args, env, URL and headers is "
-                + "resolved from the vault.")
+                + "resolved from the vault.",
+            discussion: """
+                In --arg and --env, ${NAME:file} is the path of a file that holds the value instead (mode 0600, \
+                in a 0700 directory on tmpfs, removed when the upstream exits). Prefer it, or the environment \
+                variable NAME the upstream is given anyway, to ${NAME} in --arg: the command line of a process is \
+                visible to every local user (ps, /proc/PID/cmdline).
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The server slug: lowercase letters, digits, '-' (no '__').") var slug: String
         @Option(help: "The program to start (stdio).") var command: String?
@@ -31,6 +37,10 @@ struct ServerCommand: ParsableCommand {
             }
             if url != nil && !args.isEmpty { throw ValidationError("--arg goes with --command, not --url") }
             if command != nil && !headers.isEmpty { throw ValidationError("--header goes with --url, not --command") }
+            let elsewhere = [("--command", command), ("--url", url)] + headers.map { ("--header", String?.some($0)) }
+            for (option, text) in elsewhere where text.map(Self.fileReferences)?.isEmpty == false {
+                throw ValidationError("${NAME:file} goes in --arg or --env, not \(option): it names a file's path")
+            }
         }
 
         func run() throws {
@@ -55,6 +65,7 @@ struct ServerCommand: ParsableCommand {
                 slug: slug, transport: transport, environment: environment, defaultEnabled: defaultEnabled,
                 shared: shared)
             try global.openVault().addServer(server)
+            warnAboutValuesOnTheCommandLine()
             Output.line("Added server \(slug)" + (defaultEnabled ? " (default-enabled in every workspace)" : ""))
             let references = server.secretReferences
             if !references.isEmpty {
@@ -62,6 +73,43 @@ struct ServerCommand: ParsableCommand {
                     "It refers to: \(references.joined(separator: ", ")); set them with "
                         + "`sealgate secrets set \(slug) NAME --workspace WS`")
             }
+        }
+
+        /// A `${NAME}` in an argument puts the value on the upstream's command line, which every local user can read.
+        private func warnAboutValuesOnTheCommandLine() {
+            let arguments = (command.map { [("--command", $0)] } ?? []) + args.map { ("--arg", $0) }
+            for (option, text) in arguments {
+                let names = Self.valueReferences(text)
+                guard !names.isEmpty else { continue }
+                let list = names.map { "${\($0)}" }.joined(separator: ", ")
+                Output.warning(
+                    "\(option) '\(text)' puts the value of \(list) on the upstream's command line, which every local user "
+                        + "can read (ps, /proc/PID/cmdline). Pass "
+                        + names.map { "'${\($0):file}'" }.joined(separator: ", ")
+                        + " instead (the path of a file only this user can read, removed when the upstream exits), or "
+                        + "let the upstream read the environment variable \(names.joined(separator: ", ")), which it is "
+                        + "given anyway.")
+            }
+        }
+
+        /// The names referred to as `${NAME}` (the value itself) in `text`.
+        static func valueReferences(_ text: String) -> [String] {
+            references(text).filter { !$0.hasSuffix(":file") }
+        }
+
+        /// The names referred to as `${NAME:file}` in `text`.
+        static func fileReferences(_ text: String) -> [String] {
+            references(text).filter { $0.hasSuffix(":file") }.map { String($0.dropLast(":file".count)) }
+        }
+
+        private static func references(_ text: String) -> [String] {
+            var found: [String] = []
+            var rest = text[...]
+            while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+                found.append(String(rest[start.upperBound..<end]))
+                rest = rest[rest.index(after: end)...]
+            }
+            return found
         }
     }
 

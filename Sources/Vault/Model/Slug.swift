@@ -52,13 +52,14 @@ public enum Slug {
 }
 
 extension String {
-    /// The `${NAME}` references in this string, in order of appearance.
+    /// The `${NAME}` (and `${NAME:file}`) references in this string, by name, in order of appearance.
     var secretReferences: [String] {
         var names: [String] = []
         var rest = self[...]
         while let start = rest.range(of: "${") {
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-            names.append(String(rest[start.upperBound..<end]))
+            let reference = rest[start.upperBound..<end]
+            names.append(String(reference.hasSuffix(":file") ? reference.dropLast(5) : reference))
             rest = rest[rest.index(after: end)...]
         }
         return names
