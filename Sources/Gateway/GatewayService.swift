@@ -28,7 +28,8 @@ public struct GatewayService: Sendable {
             broker: broker, authenticator: authenticator,
             dispatcher: Dispatcher(catalog: Catalog(caller: caller), usage: usage, metrics: metrics),
             subscribers: subscribers, sessions: sessions, pool: pool, metrics: metrics,
-            metricsToken: configuration.metricsToken, logger: logger)
+            metricsToken: configuration.metricsToken,
+            hostCheck: HostCheck(listenHost: configuration.host, names: configuration.allowedHostNames), logger: logger)
         let events = BrokerEvents(
             broker: broker, pool: pool, progress: progress, subscribers: subscribers, front: front, logger: logger)
         let server = HTTPServer(
