@@ -47,6 +47,18 @@ final class Front: Sendable {
         return answer
     }
 
+    /// Looks at a request with a body on its head alone, before the body is read: everything `route` checks
+    /// before it reads a body (`Host`, path, `Origin`, token, method). An answer (counted and logged like any
+    /// other) is sent without reading the body; nil lets the body be read, and `respond` checks it all again.
+    func admit(_ request: HTTPRequest) async -> HTTPAnswer? {
+        let note = RequestNote()
+        let started = requestLog.isEnabled ? ContinuousClock.now : nil
+        guard case .answered(let answer) = await screen(request, note: note) else { return nil }
+        metrics.httpRequest(status: answer.statusCode)
+        if let started { requestLog.write(request, answer, note, elapsed: ContinuousClock.now - started) }
+        return answer
+    }
+
     /// What the checks of a request's head decided.
     private enum Screening {
         /// Answered without its body: a refusal, `/healthz` or `/metrics`.
