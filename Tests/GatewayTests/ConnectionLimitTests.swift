@@ -246,10 +246,18 @@ extension HTTP.Connection {
         return try readResponse(timeout: 5)
     }
 
-    /// The next server-sent event, once it has started to arrive.
+    /// The next server-sent event. Waits without holding a thread, also past keep-alive comments.
     func event(within seconds: Double) async throws -> JSONValue? {
-        try await readable(within: seconds)
-        return try nextEvent(timeout: 5)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while true {
+            let left = deadline - ContinuousClock.now
+            try await readable(within: Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18)
+            do {
+                return try nextEvent(timeout: 0.5)
+            } catch let error as HarnessError where error.description == "timed out reading" {
+                continue  // a comment, or the start of an event: wait for more without holding a thread
+            }
+        }
     }
 
     /// Whether the gateway closes the connection within `seconds` without sending anything.
