@@ -7,6 +7,11 @@ public struct GatewayConfiguration: Sendable {
     public var port = 8787
     /// Request bodies above this get 413.
     public var maximumBodySize = 4 << 20
+    /// Connections held at once, in all and per peer, and how long a connection may stall or idle.
+    public var connectionLimits = ConnectionLimits()
+    /// Host names, besides `localhost`, loopback addresses and `host`, that requests may name in `Host` (for a
+    /// gateway reached under a DNS name). Any other `Host` is refused: the DNS-rebinding defence.
+    public var allowedHostNames: [String] = []
     /// How often leases are renewed and idle sessions swept.
     public var maintenanceInterval: Duration = .seconds(5)
     /// How often the streams of tokens that expired are ended (an expiry is the one change no snapshot announces), and

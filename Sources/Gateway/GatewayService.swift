@@ -22,22 +22,25 @@ public struct GatewayService: Sendable {
         let caller = UpstreamCaller(broker: broker, pool: pool, progress: progress)
         let subscribers = Subscribers()
         let usage = UsageRecorder()
-        let metrics = GatewayMetrics()
+        let connections = ConnectionTable(limits: configuration.connectionLimits)
+        let metrics = GatewayMetrics(openConnections: { connections.count })
         let authenticator = Authenticator(broker: broker)
         let front = Front(
             broker: broker, authenticator: authenticator,
             dispatcher: Dispatcher(catalog: Catalog(caller: caller), usage: usage, metrics: metrics),
             subscribers: subscribers, sessions: sessions, pool: pool, metrics: metrics,
-            metricsToken: configuration.metricsToken, logger: logger)
+            metricsToken: configuration.metricsToken,
+            hostCheck: HostCheck(listenHost: configuration.host, names: configuration.allowedHostNames), logger: logger)
         let events = BrokerEvents(
             broker: broker, pool: pool, progress: progress, subscribers: subscribers, front: front, logger: logger)
         let server = HTTPServer(
             host: configuration.host, port: configuration.port, maximumBodySize: configuration.maximumBodySize,
-            logger: logger, onSlowReader: { metrics.streamEndedForSlowReader() })
+            connections: connections, logger: logger, onEvent: { metrics.connection($0) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await events.stayConnected(to: configuration.brokerSocket) }
             group.addTask {
-                try await server.run(respond: { await front.respond($0) }, ready: ready)
+                try await server.run(
+                    respond: { await front.respond($0) }, admit: { await front.admit($0) }, ready: ready)
             }
             group.addTask {
                 defer { _ = usage.flush(to: broker) }  // what was counted since the last flush, when stopping

@@ -3,7 +3,8 @@ import Synchronization
 
 /// Checks bearer tokens. The gateway cannot hash a token (the key never leaves the vault), so it asks the broker
 /// and caches the positive answers: a cached answer holds while the snapshot still lists the same token under that
-/// identity, until the token's expiry, and for at most `cacheLifetime`.
+/// identity, until the token's expiry, and for at most `cacheLifetime`. Failures are limited per peer
+/// (`FailureLimiter`), but a token cached or known to be good (`KnownTokens`) is never refused by the limiter.
 /// A class with a lock rather than an actor: a cached answer is read on the request's own thread, without a hop.
 final class Authenticator: Sendable {
     /// The outcome of one check.
@@ -28,6 +29,7 @@ final class Authenticator: Sendable {
     private struct State {
         var cache: [String: Entry] = [:]
         var limiter = FailureLimiter()
+        var known = KnownTokens()
     }
 
     private let broker: BrokerAccess
@@ -54,12 +56,16 @@ final class Authenticator: Sendable {
                 }
                 state.cache[token] = nil
             }
-            return state.limiter.isLimited(peer, now: now) ? .limited : nil
+            // A limited peer is refused only tokens not known to be good: guesses cannot lock out a good token.
+            return state.limiter.isLimited(peer, now: now) && !state.known.contains(token) ? .limited : nil
         }
         if let cached { return cached }
         guard broker.isReady else { return .unavailable }
         let failed = { () -> Verdict in
-            self.state.withLock { $0.limiter.recordFailure(peer) }
+            self.state.withLock { state in
+                state.limiter.recordFailure(peer)
+                state.known.remove(token)
+            }
             return .invalid
         }
         guard token.hasPrefix("mwt_"), token.utf8.count < 128 else { return failed() }
@@ -71,7 +77,10 @@ final class Authenticator: Sendable {
         case .known(let answer):
             guard !Self.hasExpired(answer) else { return .invalid }
             let hash = broker.currentSnapshot().tokenHash(of: answer)
-            state.withLock { $0.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now) }
+            state.withLock { state in
+                state.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now)
+                state.known.insert(token)
+            }
             return .valid(answer)
         }
     }
@@ -94,6 +103,9 @@ final class Authenticator: Sendable {
 
     /// How many answers are cached (for tests).
     var cachedCount: Int { state.withLock { $0.cache.count } }
+
+    /// How many tokens are known to be good, and how many peers the limiter remembers (for tests).
+    var rememberedCounts: (known: Int, peers: Int) { state.withLock { ($0.known.count, $0.limiter.count) } }
 
     static func hasExpired(_ token: AuthenticatedToken) -> Bool {
         guard let expiresAt = token.expiresAt else { return false }

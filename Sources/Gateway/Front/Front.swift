@@ -16,14 +16,17 @@ final class Front: Sendable {
     let metrics: GatewayMetrics
     /// Lets peers other than loopback read `/metrics` when they present it; nil: loopback peers only.
     let metricsToken: String?
+    /// The `Host` values served (the DNS-rebinding defence).
+    let hostCheck: HostCheck
 
     init(
         broker: BrokerAccess, authenticator: Authenticator, dispatcher: Dispatcher, subscribers: Subscribers,
-        sessions: SessionTable, pool: ChannelPool, metrics: GatewayMetrics, metricsToken: String?, logger: Logger
+        sessions: SessionTable, pool: ChannelPool, metrics: GatewayMetrics, metricsToken: String?,
+        hostCheck: HostCheck, logger: Logger
     ) {
         (self.broker, self.authenticator, self.dispatcher) = (broker, authenticator, dispatcher)
         (self.subscribers, self.sessions, self.pool, self.logger) = (subscribers, sessions, pool, logger)
-        (self.metrics, self.metricsToken) = (metrics, metricsToken)
+        (self.metrics, self.metricsToken, self.hostCheck) = (metrics, metricsToken, hostCheck)
         requestLog = RequestLog(logger: logger)
     }
 
@@ -44,37 +47,81 @@ final class Front: Sendable {
         return answer
     }
 
+    /// Looks at a request with a body on its head alone, before the body is read: everything `route` checks
+    /// before it reads a body (`Host`, path, `Origin`, token, method). An answer (counted and logged like any
+    /// other) is sent without reading the body; nil lets the body be read, and `respond` checks it all again.
+    func admit(_ request: HTTPRequest) async -> HTTPAnswer? {
+        let note = RequestNote()
+        let started = requestLog.isEnabled ? ContinuousClock.now : nil
+        guard case .answered(let answer) = await screen(request, note: note) else { return nil }
+        metrics.httpRequest(status: answer.statusCode)
+        if let started { requestLog.write(request, answer, note, elapsed: ContinuousClock.now - started) }
+        return answer
+    }
+
+    /// What the checks of a request's head decided.
+    private enum Screening {
+        /// Answered without its body: a refusal, `/healthz` or `/metrics`.
+        case answered(HTTPAnswer)
+        /// An MCP endpoint, served to this caller by `endpoint` with the request's method.
+        case passed(Caller, endpoint: Substring)
+    }
+
     /// The routes: `/ws/{slug}/{mcp,sse,messages}`, `/active/{mcp,sse,messages}`, `/healthz`, `/metrics`.
     private func route(_ request: HTTPRequest, note: RequestNote) async -> HTTPAnswer {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
-        if parts == ["healthz"] {
-            return broker.isReady ? .text(.ok, "ok\n") : .text(.serviceUnavailable, "waiting for the broker\n")
+        let (caller, endpoint): (Caller, Substring)
+        switch await screen(request, note: note) {
+        case .answered(let answer): return answer
+        case .passed(let passed, let served): (caller, endpoint) = (passed, served)
         }
-        if parts == ["metrics"] { return await serveMetrics(request) }
-        let target: Target
-        let endpoint: Substring
-        switch parts.count {
-        case 3 where parts[0] == "ws": (target, endpoint) = (.workspace(String(parts[1])), parts[2])
-        case 2 where parts[0] == "active": (target, endpoint) = (.active, parts[1])
-        default: return .text(.notFound, "no such endpoint\n")
-        }
-        guard ["mcp", "sse", "messages"].contains(endpoint) else { return .text(.notFound, "no such endpoint\n") }
-        if let refusal = checkOrigin(request) { return refusal }
-        let caller: Caller
-        switch await authorize(request, target: target) {
-        case .success(let authorized): caller = authorized
-        case .failure(let answer): return answer
-        }
-        note.caller = caller.access.caller
         switch (endpoint, request.method) {
         case ("mcp", .POST): return await post(request, caller: caller, note: note)
         case ("mcp", .GET): return openStream(request, caller: caller)
         case ("mcp", .DELETE): return deleteSession(request, caller: caller)
         case ("sse", .GET): return openSSE(request, caller: caller)
-        case ("messages", .POST): return await postMessage(request, caller: caller, note: note)
-        case ("mcp", _): return .text(.methodNotAllowed, headers: ["Allow": "GET, POST, DELETE"])
-        case ("sse", _): return .text(.methodNotAllowed, headers: ["Allow": "GET"])
-        default: return .text(.methodNotAllowed, headers: ["Allow": "POST"])
+        default: return await postMessage(request, caller: caller, note: note)
+        }
+    }
+
+    /// The checks that need only the head, in order: `Host`, route, `Origin`, token, method.
+    private func screen(_ request: HTTPRequest, note: RequestNote) async -> Screening {
+        switch hostCheck.refusal(request) {
+        case .malformed: return .answered(.text(.badRequest, "a request needs exactly one Host header\n"))
+        case .foreign:
+            return .answered(
+                .text(.forbidden, "this gateway answers to localhost, loopback addresses and its listen address only\n")
+            )
+        case nil: break
+        }
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        if parts == ["healthz"] {
+            return .answered(
+                broker.isReady ? .text(.ok, "ok\n") : .text(.serviceUnavailable, "waiting for the broker\n"))
+        }
+        if parts == ["metrics"] { return .answered(await serveMetrics(request)) }
+        let target: Target
+        let endpoint: Substring
+        switch parts.count {
+        case 3 where parts[0] == "ws": (target, endpoint) = (.workspace(String(parts[1])), parts[2])
+        case 2 where parts[0] == "active": (target, endpoint) = (.active, parts[1])
+        default: return .answered(.text(.notFound, "no such endpoint\n"))
+        }
+        guard ["mcp", "sse", "messages"].contains(endpoint) else {
+            return .answered(.text(.notFound, "no such endpoint\n"))
+        }
+        if let refusal = checkOrigin(request) { return .answered(refusal) }
+        let caller: Caller
+        switch await authorize(request, target: target) {
+        case .success(let authorized): caller = authorized
+        case .failure(let answer): return .answered(answer)
+        }
+        note.caller = caller.access.caller
+        switch (endpoint, request.method) {
+        case ("mcp", .POST), ("mcp", .GET), ("mcp", .DELETE), ("sse", .GET), ("messages", .POST):
+            return .passed(caller, endpoint: endpoint)
+        case ("mcp", _): return .answered(.text(.methodNotAllowed, headers: ["Allow": "GET, POST, DELETE"]))
+        case ("sse", _): return .answered(.text(.methodNotAllowed, headers: ["Allow": "GET"]))
+        default: return .answered(.text(.methodNotAllowed, headers: ["Allow": "POST"]))
         }
     }
 

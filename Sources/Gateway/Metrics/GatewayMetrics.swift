@@ -40,8 +40,14 @@ final class GatewayMetrics: Sendable {
     private let authFailures: [AuthFailure: CoreMetrics.Counter]
     private let sessions: [SessionEra: CoreMetrics.Gauge]
     private let slowReaderStreams: CoreMetrics.Counter
+    private let refusedConnections: [ConnectionEvent.Refusal: CoreMetrics.Counter]
+    private let timedOutConnections: [ConnectionEvent.Timeout: CoreMetrics.Counter]
+    private let openConnections: CoreMetrics.Gauge
+    /// How many connections are open, read at each scrape.
+    private let countOpenConnections: @Sendable () -> Int
 
-    init() {
+    /// `openConnections` tells how many connections are open when `/metrics` is read.
+    init(openConnections: @escaping @Sendable () -> Int = { 0 }) {
         var factory = PrometheusMetricsFactory(registry: registry)
         // Calls through a local broker take well under a millisecond; upstream work can take a minute.
         factory.defaultDurationHistogramBuckets = [
@@ -64,6 +70,22 @@ final class GatewayMetrics: Sendable {
         sessions = gauges
         slowReaderStreams = CoreMetrics.Counter(
             label: "sealgate_event_streams_ended_total", dimensions: [("reason", "slow_reader")], factory: factory)
+        var refused: [ConnectionEvent.Refusal: CoreMetrics.Counter] = [:]
+        for reason in ConnectionEvent.Refusal.allCases {
+            refused[reason] = CoreMetrics.Counter(
+                label: "sealgate_connections_refused_total", dimensions: [("limit", reason.rawValue)],
+                factory: factory)
+        }
+        refusedConnections = refused
+        var timedOut: [ConnectionEvent.Timeout: CoreMetrics.Counter] = [:]
+        for phase in ConnectionEvent.Timeout.allCases {
+            timedOut[phase] = CoreMetrics.Counter(
+                label: "sealgate_connections_timed_out_total", dimensions: [("phase", phase.rawValue)],
+                factory: factory)
+        }
+        timedOutConnections = timedOut
+        self.openConnections = CoreMetrics.Gauge(label: "sealgate_connections_open", factory: factory)
+        countOpenConnections = openConnections
     }
 
     /// One resolved `tools/call`, answered after `duration`.
@@ -111,14 +133,20 @@ final class GatewayMetrics: Sendable {
         authFailures[reason]?.increment()
     }
 
-    /// An event stream ended because its client stopped reading and too much piled up for it.
-    func streamEndedForSlowReader() {
-        slowReaderStreams.increment()
+    /// What the HTTP server did to a connection on its own.
+    func connection(_ event: ConnectionEvent) {
+        switch event {
+        case .refused(let limit): refusedConnections[limit]?.increment()
+        case .timedOut(let phase): timedOutConnections[phase]?.increment()
+        case .slowReader: slowReaderStreams.increment()
+        }
     }
 
-    /// The exposition: the gateway's own series, the sessions open now, and the broker's counters when it answered.
+    /// The exposition: the gateway's own series, the sessions and connections open now, and the broker's counters
+    /// when it answered.
     func exposition(activeSessions: [SessionEra: Int], broker: BrokerStatistics?) -> [UInt8] {
         for era in Self.eras { sessions[era]?.record(activeSessions[era] ?? 0) }
+        openConnections.record(countOpenConnections())
         var text = registry.emitToBuffer()
         text += BrokerExposition.render(broker)
         return text

@@ -1,0 +1,20 @@
+/// How many connections the gateway holds and how long it waits for a client that sends nothing useful.
+///
+/// The limits apply before authentication: they bound what a peer without a token can make the gateway hold.
+/// Nothing here ends a connection while its answer is being produced or written (a long tool call, an event
+/// stream), however long that takes.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// Connections open at once, from every peer together; a connection past it is answered 503 and closed.
+    public var maximumConnections = 4096
+    /// Connections open at once from one peer (an IPv4 address, or an IPv6 /64); past it, 503 and closed. All local
+    /// clients share the address of the loopback interface they use, so this is also their total.
+    public var maximumConnectionsPerPeer = 2048
+    /// How long a request's head may take to arrive, from the connection's start or the request's first byte; a
+    /// connection that stalls in a head longer is closed.
+    public var headTimeout: Duration = .seconds(10)
+    /// How long a connection may sit with no request in progress and no answer being written, and the longest
+    /// pause inside a request's body; then it is closed.
+    public var idleTimeout: Duration = .seconds(60)
+
+    public init() {}
+}
