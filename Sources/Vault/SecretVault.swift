@@ -91,6 +91,7 @@ public final class SecretVault {
         home: VaultHome, actor: String, passphrase: PassphraseProvider
     ) throws(VaultError) -> SecretVault {
         try Sodium.ensureInitialized()
+        try home.checkOwnership()
         guard home.exists else {
             throw VaultError(
                 .notFound, "no vault in \(home.path)", remedy: "run `sealgate init` first, or pass --home DIR")
