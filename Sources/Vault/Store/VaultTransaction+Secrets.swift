@@ -51,6 +51,20 @@ extension VaultTransaction {
         return db.changesCount > 0
     }
 
+    /// Deletes every secret stored for `server`, in every workspace, with all their versions; returns what went, as
+    /// `workspace/name`, sorted.
+    func deleteSecrets(server: String) throws -> [String] {
+        let names = try String.fetchAll(
+            db,
+            sql: """
+                SELECT coalesce(w.slug, '?') || '/' || s.name FROM secrets s LEFT JOIN workspaces w ON w.id = s.workspace_id
+                WHERE s.server = ? ORDER BY 1
+                """,
+            arguments: [server])
+        try db.execute(sql: "DELETE FROM secrets WHERE server = ?", arguments: [server])
+        return names
+    }
+
     func deleteSecret(workspaceID: Int64, server: String, name: String) throws -> Bool {
         try db.execute(
             sql: "DELETE FROM secrets WHERE workspace_id = ? AND server = ? AND name = ?",
