@@ -39,10 +39,10 @@ extension VaultTransaction {
         try db.execute(
             sql: """
                 INSERT INTO secret_versions(workspace_id, server, name, version, sealed, created_at, created_by,
-                    rolled_back_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    rolled_back_from, audit_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [workspaceID, server, name, version, Data(sealed), now, actor, rolledBackFrom])
+            arguments: [workspaceID, server, name, version, Data(sealed), now, actor, rolledBackFrom, auditSeq])
         try db.execute(
             sql: """
                 DELETE FROM secret_versions WHERE workspace_id = ? AND server = ? AND name = ? AND version <= ?
