@@ -136,8 +136,22 @@ extension SecretVault {
 
     /// Verifies the whole chain; returns the number of entries, or throws an integrity error.
     public func verifyAudit() throws(VaultError) -> Int {
+        try verifyAudit(against: nil).entries
+    }
+
+    /// Verifies the chain, that every token, grant, secret version, workspace, server, installation and FeatureSet
+    /// has the entry that created it, and the head over the log and the vault's rows; with `recorded` (from
+    /// `auditHead()`, kept outside the vault), also that the log still reaches that checkpoint unchanged.
+    /// Throws an integrity error naming the first failure.
+    public func verifyAudit(against recorded: AuditCheckpoint?) throws(VaultError) -> AuditVerification {
         let chain = AuditChain(key: keyring.auditKey)
-        return try read { try chain.verify(in: $0) }
+        return try read { try chain.verify(in: $0, recorded: recorded) }
+    }
+
+    /// The checkpoint of the newest entry, after verifying everything `verifyAudit` does: record it outside the
+    /// vault and give it to `verifyAudit(against:)` later.
+    public func auditHead() throws(VaultError) -> AuditCheckpoint {
+        try verifyAudit(against: nil).head
     }
 }
 

@@ -1,30 +1,50 @@
 extension SecretVault {
     /// Registers a server definition. Definitions are global and outlive workspaces.
+    ///
+    /// A new definition starts without secrets: any stored under its slug (left by a definition removed before
+    /// removal destroyed them) are destroyed in the same transaction, and the audit entry names them.
     public func addServer(_ server: ServerDefinition) throws(VaultError) {
         try server.validate()
         let now = clock()
+        var destroyed: [String] = []
         try write { tx in
             guard try tx.server(slug: server.slug) == nil else {
                 throw VaultError(
                     .refused, "server '\(server.slug)' already exists",
                     remedy: "remove it first with `sealgate server remove \(server.slug)`, or pick another slug")
             }
+            destroyed = try tx.deleteSecrets(server: server.slug)
             try tx.insertServer(server, now: now)
-            return AuditEvent(event: "server.add", target: server.slug)
+            return AuditEvent(
+                event: "server.add", target: server.slug,
+                detail: destroyed.isEmpty ? nil : "destroyed earlier secrets: \(destroyed.joined(separator: ", "))")
         }
+        // Best effort, as in setSecret: the destruction is committed; a reader only delays the WAL truncation.
+        if !destroyed.isEmpty { _ = try? store.checkpointAndTruncate() }
     }
 
     public func servers() throws(VaultError) -> [ServerDefinition] {
         try read { try $0.servers() }
     }
 
-    /// Removes a definition and its installations. Secrets stored for it stay, to serve a re-added definition.
-    public func removeServer(_ slug: String) throws(VaultError) {
+    /// Removes a definition, its installations and every secret stored for it in any workspace (with all their
+    /// versions), in one transaction, then truncates the WAL so none of their ciphertext lingers: a definition
+    /// added later under the same slug never receives them. The audit entry names the secrets destroyed.
+    ///
+    /// Returns the secrets destroyed (`workspace/NAME`), and false for `complete` when a reader kept the WAL from
+    /// being truncated (see `deleteWorkspace`).
+    @discardableResult
+    public func removeServer(_ slug: String) throws(VaultError) -> (destroyed: [String], complete: Bool) {
+        var destroyed: [String] = []
         try write { tx in
             _ = try Self.resolveServer(slug, in: tx)
+            destroyed = try tx.deleteSecrets(server: slug)
             try tx.deleteServer(slug: slug)
-            return AuditEvent(event: "server.remove", target: slug)
+            return AuditEvent(
+                event: "server.remove", target: slug,
+                detail: destroyed.isEmpty ? nil : "destroyed secrets: \(destroyed.joined(separator: ", "))")
         }
+        return (destroyed, try store.checkpointAndTruncate())
     }
 
     static func resolveServer(_ slug: String, in tx: VaultTransaction) throws -> ServerDefinition {

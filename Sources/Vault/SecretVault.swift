@@ -91,6 +91,7 @@ public final class SecretVault {
         home: VaultHome, actor: String, passphrase: PassphraseProvider
     ) throws(VaultError) -> SecretVault {
         try Sodium.ensureInitialized()
+        try home.checkOwnership()
         guard home.exists else {
             throw VaultError(
                 .notFound, "no vault in \(home.path)", remedy: "run `sealgate init` first, or pass --home DIR")
@@ -168,7 +169,9 @@ public final class SecretVault {
     ///
     /// Refuses with `.keyRotated` when another process rotated the master key since this handle loaded it: a data
     /// key wrapped now under the retired key could never be opened again. Pass `changesConfiguration: false` for
-    /// writes that change nothing the broker serves (token use), so they do not move the generation.
+    /// writes that change nothing the broker serves (token use), so they do not move the generation. Rows that
+    /// `body` creates are linked to its event through `tx.auditSeq`, and the audit head is rewritten over the new
+    /// state whenever an event is appended or the configuration changes.
     @discardableResult
     func writeReturning<T>(
         changesConfiguration: Bool = true, _ body: (VaultTransaction) throws -> (T, AuditEvent?)
@@ -176,10 +179,16 @@ public final class SecretVault {
         let now = clock()
         let chain = AuditChain(key: keyring.auditKey)
         let term = keyring.kekTerm
-        return try store.write(bumpGeneration: changesConfiguration) { tx in
+        return try store.write(bumpGeneration: changesConfiguration) { transaction in
+            var tx = transaction
             if let stored = try tx.metaInt("kek_term"), stored != Int64(term) { throw VaultError.keyRotated }
+            tx.auditSeq = try tx.nextAuditSeq()
             let (result, event) = try body(tx)
-            if let event { try chain.append(event, actor: actor, now: now, in: tx) }
+            if let event {
+                try chain.append(event, actor: actor, now: now, in: tx)
+            } else if changesConfiguration {
+                try chain.resealHead(in: tx)
+            }
             return result
         }
     }

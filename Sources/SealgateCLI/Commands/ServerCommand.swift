@@ -133,13 +133,17 @@ struct ServerCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a definition and uninstall it everywhere (its secrets are kept).")
+            abstract: "Remove a definition, uninstall it everywhere and destroy its secrets in every workspace.")
         @OptionGroup var global: GlobalOptions
         @Argument var slug: String
 
         func run() throws {
-            try global.openVault().removeServer(slug)
+            let (destroyed, complete) = try global.openVault().removeServer(slug)
             Output.line("Removed server \(slug).")
+            if !destroyed.isEmpty {
+                Output.line("Destroyed its secrets: \(destroyed.joined(separator: ", ")).")
+                Output.shredding(complete: complete)
+            }
         }
     }
 }

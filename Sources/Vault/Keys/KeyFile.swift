@@ -14,18 +14,26 @@ struct KeyFile {
 
     var exists: Bool { access(path, F_OK) == 0 }
 
-    /// Reads the key into guarded memory. Refuses a file that others can read, like ssh does.
+    /// Reads the key into guarded memory. Refuses, like ssh does, a file that others can read, one that another
+    /// user owns (they could have put their own key there, or read ours) and a symbolic link.
     func read() throws(VaultError) -> (term: UInt32, key: SecureBytes) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ENOENT {
                 throw VaultError(.notFound, "key file \(path) is missing", remedy: "restore it from your backup")
+            }
+            if errno == ELOOP {
+                throw VaultError(
+                    .refused, "key file \(path) is a symbolic link",
+                    remedy: "put the key file itself there (mode 600), after checking who controls the link")
             }
             throw VaultError(.refused, "cannot read key file \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw VaultError(.internalFailure, "cannot stat key file \(path)") }
+        // fstat of the opened file: what was checked is what is read.
+        try VaultHome.requireOwned(info, path, what: "key file", kind: S_IFREG)
         guard info.st_mode & 0o077 == 0 else {
             throw VaultError(
                 .refused, "key file \(path) is readable by other users",

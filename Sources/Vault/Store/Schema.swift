@@ -124,6 +124,18 @@ enum Schema {
                     CREATE INDEX usage_minute ON usage(minute);
                     """)
         }
+        migrator.registerMigration("v3-audit-links") { db in
+            // Each row that an audited change creates names the entry that created it, so `audit verify` can tell
+            // a row whose entry was cut from the log. Existing rows are linked to the newest entry that describes
+            // them; a row no entry describes keeps NULL, which `audit verify` reports.
+            for rule in AuditLinks.rules {
+                try db.execute(sql: "ALTER TABLE \(rule.table) ADD COLUMN audit_seq INTEGER")
+                try db.execute(
+                    sql: """
+                        UPDATE \(rule.table) SET audit_seq = (SELECT max(a.seq) FROM audit a WHERE \(rule.matches))
+                        """)
+            }
+        }
         return migrator
     }
 }

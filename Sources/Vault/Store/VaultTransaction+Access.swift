@@ -9,10 +9,12 @@ extension VaultTransaction {
     ) throws -> Int64 {
         try db.execute(
             sql: """
-                INSERT INTO tokens(kind, workspace_id, name, hash, featuresets, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tokens(kind, workspace_id, name, hash, featuresets, created_at, expires_at, audit_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [kind.rawValue, workspaceID, name, Data(hash), Self.encodeJSON(featureSets), now, expiresAt])
+            arguments: [
+                kind.rawValue, workspaceID, name, Data(hash), Self.encodeJSON(featureSets), now, expiresAt, auditSeq,
+            ])
         return db.lastInsertedRowID
     }
 
@@ -69,10 +71,11 @@ extension VaultTransaction {
     func upsertGrant(tokenID: Int64, workspaceID: Int64, featureSets: [String], now: Int64) throws {
         try db.execute(
             sql: """
-                INSERT INTO grants(token_id, workspace_id, featuresets, granted_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT DO UPDATE SET featuresets = excluded.featuresets, granted_at = excluded.granted_at
+                INSERT INTO grants(token_id, workspace_id, featuresets, granted_at, audit_seq) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET featuresets = excluded.featuresets, granted_at = excluded.granted_at,
+                    audit_seq = excluded.audit_seq
                 """,
-            arguments: [tokenID, workspaceID, Self.encodeJSON(featureSets), now])
+            arguments: [tokenID, workspaceID, Self.encodeJSON(featureSets), now, auditSeq])
     }
 
     func deleteGrant(tokenID: Int64, workspaceID: Int64) throws -> Bool {
@@ -96,8 +99,10 @@ extension VaultTransaction {
 
     func insertFeatureSet(_ set: FeatureSet, workspaceID: Int64, now: Int64) throws {
         try db.execute(
-            sql: "INSERT INTO featuresets(workspace_id, name, allow, deny, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [workspaceID, set.name, Self.encodeJSON(set.allow), Self.encodeJSON(set.deny), now])
+            sql: """
+                INSERT INTO featuresets(workspace_id, name, allow, deny, created_at, audit_seq) VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [workspaceID, set.name, Self.encodeJSON(set.allow), Self.encodeJSON(set.deny), now, auditSeq])
     }
 
     func featureSets(workspaceID: Int64) throws -> [FeatureSet] {

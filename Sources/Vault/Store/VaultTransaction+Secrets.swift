@@ -39,16 +39,30 @@ extension VaultTransaction {
         try db.execute(
             sql: """
                 INSERT INTO secret_versions(workspace_id, server, name, version, sealed, created_at, created_by,
-                    rolled_back_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    rolled_back_from, audit_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [workspaceID, server, name, version, Data(sealed), now, actor, rolledBackFrom])
+            arguments: [workspaceID, server, name, version, Data(sealed), now, actor, rolledBackFrom, auditSeq])
         try db.execute(
             sql: """
                 DELETE FROM secret_versions WHERE workspace_id = ? AND server = ? AND name = ? AND version <= ?
                 """,
             arguments: [workspaceID, server, name, version - Int64(keep)])
         return db.changesCount > 0
+    }
+
+    /// Deletes every secret stored for `server`, in every workspace, with all their versions; returns what went, as
+    /// `workspace/name`, sorted.
+    func deleteSecrets(server: String) throws -> [String] {
+        let names = try String.fetchAll(
+            db,
+            sql: """
+                SELECT coalesce(w.slug, '?') || '/' || s.name FROM secrets s LEFT JOIN workspaces w ON w.id = s.workspace_id
+                WHERE s.server = ? ORDER BY 1
+                """,
+            arguments: [server])
+        try db.execute(sql: "DELETE FROM secrets WHERE server = ?", arguments: [server])
+        return names
     }
 
     func deleteSecret(workspaceID: Int64, server: String, name: String) throws -> Bool {

@@ -3,8 +3,8 @@ import GRDB
 extension VaultTransaction {
     func insertWorkspace(slug: String, name: String, dataKeyTerm: UInt32, now: Int64) throws -> Int64 {
         try db.execute(
-            sql: "INSERT INTO workspaces(slug, name, dek_term, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [slug, name, Int64(dataKeyTerm), now])
+            sql: "INSERT INTO workspaces(slug, name, dek_term, created_at, audit_seq) VALUES (?, ?, ?, ?, ?)",
+            arguments: [slug, name, Int64(dataKeyTerm), now, auditSeq])
         return db.lastInsertedRowID
     }
 
@@ -57,13 +57,14 @@ extension VaultTransaction {
         }
         try db.execute(
             sql: """
-                INSERT INTO servers(slug, transport, command, args, url, headers, env, default_enabled, shared, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO servers(slug, transport, command, args, url, headers, env, default_enabled, shared, created_at,
+                    audit_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 server.slug, command == nil ? "http" : "stdio", command, Self.encodeJSON(args), url,
                 Self.encodeJSON(headers), Self.encodeJSON(server.environment.map { [$0.name, $0.value] }),
-                server.defaultEnabled, server.shared, now,
+                server.defaultEnabled, server.shared, now, auditSeq,
             ])
     }
 
@@ -102,8 +103,10 @@ extension VaultTransaction {
     /// Returns false when it was already installed.
     func install(server: String, workspaceID: Int64, now: Int64) throws -> Bool {
         try db.execute(
-            sql: "INSERT OR IGNORE INTO installations(workspace_id, server, installed_at) VALUES (?, ?, ?)",
-            arguments: [workspaceID, server, now])
+            sql: """
+                INSERT OR IGNORE INTO installations(workspace_id, server, installed_at, audit_seq) VALUES (?, ?, ?, ?)
+                """,
+            arguments: [workspaceID, server, now, auditSeq])
         return db.changesCount > 0
     }
 

@@ -4,6 +4,9 @@ import GRDB
 /// The SQL of the vault, one intent per method, run inside a transaction that `VaultStore` opened.
 struct VaultTransaction {
     let db: Database
+    /// The sequence number the audit entry of this write will get, written into the `audit_seq` of each row it
+    /// creates (`AuditLinks`). Nil outside an audited write.
+    var auditSeq: Int64? = nil
 
     // Metadata: a key/value table for the vault's settings and its sealed root.
 
