@@ -16,6 +16,10 @@ public struct BrokerConfiguration: Sendable {
     /// How often the vault is checked for changes (generation) and leases, request deadlines and idle upstreams are
     /// swept; timeouts and expiries fire up to this much late.
     public var pollInterval: Duration = .milliseconds(100)
+    /// Upstreams (stdio processes and HTTP sessions) one workspace may hold at once: every 2025-era client session
+    /// gets its own (of each server not shared), and each start decrypts secrets and writes an audit entry. A channel
+    /// that would need one more is refused, and counted.
+    public var maximumUpstreamsPerWorkspace = 64
 
     public init() {}
 }

@@ -13,10 +13,14 @@ public struct BrokerStatistics: Sendable, Equatable {
         public var restarts = 0
         /// Starts that failed, and processes that exited without being asked to.
         public var failures = 0
+        /// Starts refused because the workspace held the most upstreams it may.
+        public var refusals = 0
 
-        public init(workspace: String, server: String, starts: Int = 0, restarts: Int = 0, failures: Int = 0) {
+        public init(
+            workspace: String, server: String, starts: Int = 0, restarts: Int = 0, failures: Int = 0, refusals: Int = 0
+        ) {
             (self.workspace, self.server) = (workspace, server)
-            (self.starts, self.restarts, self.failures) = (starts, restarts, failures)
+            (self.starts, self.restarts, self.failures, self.refusals) = (starts, restarts, failures, refusals)
         }
     }
 
@@ -55,6 +59,7 @@ extension BrokerStatistics {
                         "workspace": .string($0.workspace), "server": .string($0.server),
                         "starts": JSONValue($0.starts),
                         "restarts": JSONValue($0.restarts), "failures": JSONValue($0.failures),
+                        "refusals": JSONValue($0.refusals),
                     ])
                 }),
             "leases": .array(
@@ -75,7 +80,9 @@ extension BrokerStatistics {
             let f = Fields(o)
             return Upstream(
                 workspace: try f.string("workspace"), server: try f.string("server"), starts: try f.count("starts"),
-                restarts: try f.count("restarts"), failures: try f.count("failures"))
+                restarts: try f.count("restarts"), failures: try f.count("failures"),
+                // Optional on the wire: a broker from before the field refused nothing.
+                refusals: o["refusals"] == nil ? 0 : try f.count("refusals"))
         }
         let leases = try f.objects("leases").map { (o) throws(BrokerProtocolError) -> Leases in
             let f = Fields(o)

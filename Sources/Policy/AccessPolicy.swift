@@ -43,4 +43,22 @@ public struct AccessPolicy: Sendable {
         return !denyResources.contains { $0.matches(server: server, uri: uri) }
             && allowResources.contains { $0.matches(server: server, uri: uri) }
     }
+
+    /// Whether a tool or prompt of `server` could be allowed: some allow pattern may match a name `server__…`, and
+    /// no deny pattern matches every name. Says nothing of what the server lists; used to leave alone (never start,
+    /// never report on) a server of which a token can use nothing.
+    public func mayAllowNames(of server: String) -> Bool {
+        !deny.contains(where: \.matchesEverything)
+            && allow.contains { $0.mayMatch(prefix: ToolNamespace.prefix(server: server)) }
+    }
+
+    /// Whether a resource or resource template of `server` could be allowed (see `ResourcePattern.mayApply`).
+    public func mayAllowResources(of server: String) -> Bool {
+        !deny.contains(where: \.matchesEverything) && allowResources.contains { $0.mayApply(toServer: server) }
+    }
+
+    /// Whether anything of `server` could be allowed.
+    public func mayAllowAnything(of server: String) -> Bool {
+        mayAllowNames(of: server) || mayAllowResources(of: server)
+    }
 }

@@ -35,4 +35,45 @@ public struct GlobPattern: Sendable, Hashable {
         while p < pattern.count, pattern[p] == "*" { p += 1 }
         return p == pattern.count
     }
+
+    /// Whether some name that starts with `prefix` matches: the pattern run over the prefix (all the places a `*`
+    /// may have got to) leaves a place to go on from. What is left can always match something.
+    public func mayMatch(prefix: String) -> Bool {
+        var places: Set<Int> = closure([0])
+        for character in prefix.unicodeScalars {
+            var next: Set<Int> = []
+            for place in places where place < pattern.count {
+                switch pattern[place] {
+                case "*": next.insert(place)
+                case "?": next.insert(place + 1)
+                case character: next.insert(place + 1)
+                default: break
+                }
+            }
+            places = closure(next)
+            if places.isEmpty { return false }
+        }
+        return true
+    }
+
+    /// The places reachable from `places` without reading a character: past any `*`, which may match nothing.
+    private func closure(_ places: Set<Int>) -> Set<Int> {
+        var all = places
+        for place in places {
+            var at = place
+            while at < pattern.count, pattern[at] == "*" {
+                at += 1
+                all.insert(at)
+            }
+        }
+        return all
+    }
+
+    /// Whether the pattern matches every name (it is made of `*` alone).
+    public var matchesEverything: Bool { !pattern.isEmpty && pattern.allSatisfy { $0 == "*" } }
+
+    /// The characters before the first `*` or `?`: what every name it matches starts with.
+    var literalPrefix: String {
+        String(String.UnicodeScalarView(pattern.prefix { $0 != "*" && $0 != "?" }))
+    }
 }

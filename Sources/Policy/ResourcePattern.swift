@@ -24,4 +24,26 @@ struct ResourcePattern: Sendable {
     func matches(server slug: String, uri resource: String) -> Bool {
         (server?.matches(slug) ?? true) && uri.matches(resource)
     }
+
+    /// Whether this pattern could allow some resource of `slug`: it names that server (or a glob that matches it),
+    /// or it is a plain pattern that can match a URI at all. A URI starts with a scheme (a letter, then letters,
+    /// digits, `+`, `-` or `.`) and a colon, so a plain pattern whose fixed start rules that out, such as a tool
+    /// pattern `github__*`, cannot.
+    func mayApply(toServer slug: String) -> Bool {
+        if let server { return server.matches(slug) }
+        let start = uri.literalPrefix.unicodeScalars
+        guard let colon = start.firstIndex(of: ":") else { return Self.isSchemeStart(start) }
+        let scheme = start[..<colon]
+        return !scheme.isEmpty && Self.isSchemeStart(scheme)
+    }
+
+    /// Whether `characters` can begin a URI scheme.
+    private static func isSchemeStart<C: Collection<Unicode.Scalar>>(_ characters: C) -> Bool {
+        func isLetter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) }
+        guard let first = characters.first else { return true }
+        return isLetter(first)
+            && characters.dropFirst().allSatisfy {
+                isLetter($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)
+            }
+    }
 }

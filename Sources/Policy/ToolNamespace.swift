@@ -22,6 +22,11 @@ public enum ToolNamespace {
         return String(plain.prefix(maximumLength - 9)) + suffix.prefix(9)
     }
 
+    /// What every namespaced name of server `slug`'s tools and prompts starts with (a long one is cut, step 3).
+    public static func prefix(server slug: String) -> String {
+        String((slug + separator).prefix(maximumLength - 9))
+    }
+
     /// A map from namespaced names back to (server, original tool), for routing calls; built from the lists.
     public struct ReverseMap: Sendable {
         private var entries: [String: (server: String, tool: String)] = [:]

@@ -7,6 +7,8 @@ final class BrokerCounters: Sendable {
     enum UpstreamEvent {
         case started(restart: Bool)
         case failed
+        /// Not started: its workspace held the most upstreams it may.
+        case refusedAtLimit
     }
 
     enum LeaseEvent {
@@ -35,6 +37,7 @@ final class BrokerCounters: Sendable {
                 entry.starts += 1
                 if restart { entry.restarts += 1 }
             case .failed: entry.failures += 1
+            case .refusedAtLimit: entry.refusals += 1
             }
             state.upstreams[slot] = entry
         }

@@ -303,6 +303,20 @@ public actor CredentialBroker {
         }
         let key = UpstreamKey(
             workspace: workspace, server: server, session: definition.shared ? UpstreamKey.sharedSession : session)
+        if upstreams[key] == nil {
+            let held = upstreams.keys.count { $0.workspace == workspace }
+            guard held < configuration.maximumUpstreamsPerWorkspace else {
+                counters.count(.refusedAtLimit, key)
+                logger.notice(
+                    "upstream refused: the workspace holds the most upstreams it may",
+                    metadata: ["upstream": "\(key)", "limit": "\(configuration.maximumUpstreamsPerWorkspace)"])
+                return .failure(
+                    ref: ref, channel: nil, code: .refused,
+                    message:
+                        "workspace '\(workspace)' already runs \(held) upstreams, the most it may; end idle client sessions, or raise --max-upstreams-per-workspace"
+                )
+            }
+        }
         let upstream =
             upstreams[key]
             ?? makeUpstream(definition, key: key, clientCapabilities: definition.shared ? nil : clientCapabilities)

@@ -16,7 +16,9 @@ struct LegacyFront {
                 data: .object(["supported": .array((Eras.legacy + [Eras.modern]).map(JSONValue.string))]))
         }
         if case .request(let id, "initialize", let params) = message {
-            let session = front.startSession(caller: caller, era: .streamable)
+            guard let session = front.startSession(caller: caller, era: .streamable) else {
+                return .error(.tooManyRequests, id: id, JSONRPCError.invalidRequest, Self.tooManySessions)
+            }
             session.clientRequests.declare(initializeParams: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             return .message(.ok, .result(id: id, result: result), headers: ["Mcp-Session-Id": session.id])
@@ -47,6 +49,8 @@ struct LegacyFront {
     }
 
     static let unknownSession = HTTPAnswer.error(.notFound, id: nil, JSONRPCError.invalidRequest, "Session not found")
+    static let tooManySessions =
+        "this token already holds \(SessionTable.maximumPerToken) sessions, the most it may: end one (DELETE with its Mcp-Session-Id) or wait for an idle one to expire"
 
     /// The answer to one request of a session. `emit` carries progress notifications (on the POST's stream, or on
     /// the session's `/sse` stream).
@@ -167,9 +171,16 @@ struct LegacyFront {
 
 extension Front {
     /// Creates a 2025-era session for `caller` and subscribes it to changes.
-    func startSession(caller: Caller, era: SessionEra) -> LegacySession {
+    /// A new session for the caller's token; nil when the token holds as many as it may (counted in `/metrics`).
+    func startSession(caller: Caller, era: SessionEra) -> LegacySession? {
         let session = LegacySession(target: caller.target, token: caller.token)
-        sessions.add(session)
+        guard sessions.add(session) else {
+            metrics.sessionRefused()
+            logger.notice(
+                "session refused: the token holds the most sessions it may",
+                metadata: ["caller": "\(caller.access.caller)", "limit": "\(SessionTable.maximumPerToken)"])
+            return nil
+        }
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
                 era: era, target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint,
@@ -190,8 +201,7 @@ extension Front {
     /// The session `id` if it belongs to this caller's token and endpoint; nil otherwise (answered as unknown).
     func session(_ id: String, caller: Caller) -> LegacySession? {
         guard let session = sessions.session(id), session.target == caller.target,
-            session.token.kind == caller.token.kind, session.token.name == caller.token.name,
-            session.token.workspace == caller.token.workspace
+            session.token.isSameToken(as: caller.token)
         else { return nil }
         return session
     }
@@ -252,7 +262,9 @@ extension Front {
     /// GET on `/sse` (HTTP+SSE, 2024-11-05): a new session whose stream carries every answer; the first event
     /// names the URL to POST messages to.
     func openSSE(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
-        let session = startSession(caller: caller, era: .sse)
+        guard let session = startSession(caller: caller, era: .sse) else {
+            return .text(.tooManyRequests, LegacyFront.tooManySessions + "\n")
+        }
         let stream = EventStream()
         session.attach(stream)
         stream.send(event: "endpoint", data: caller.target.pathPrefix + "/messages?sessionId=" + session.id)

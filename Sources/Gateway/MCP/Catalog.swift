@@ -67,11 +67,20 @@ struct Catalog: Sendable {
         return .object(object)
     }
 
-    /// Each server's list, from the cache or fetched concurrently, in the order of `servers`.
+    /// Each server's list, from the cache or fetched concurrently, in the order of `servers`; only of the servers
+    /// whose `kind` items the token's FeatureSets could allow. The others are never started (and so cost no process,
+    /// no decryption and no audit entry for a token that cannot use them) nor reported as unavailable: a token
+    /// learns nothing of a server outside its FeatureSets, not even that it fails.
     private func fetchAll(
         _ kind: ListKind, servers: [String], access: Access, session: String
     ) async -> [(String, Result<[JSONValue], JSONRPCError>)] {
-        await withTaskGroup(of: (Int, Result<[JSONValue], JSONRPCError>).self) { group in
+        let servers = servers.filter { server in
+            switch kind {
+            case .tools, .prompts: access.policy.mayAllowNames(of: server)
+            case .resources, .resourceTemplates: access.policy.mayAllowResources(of: server)
+            }
+        }
+        return await withTaskGroup(of: (Int, Result<[JSONValue], JSONRPCError>).self) { group in
             for (index, server) in servers.enumerated() {
                 let key = ChannelKey(workspace: access.workspace.slug, server: server, session: session)
                 group.addTask { (index, await fetch(kind, key: key)) }
@@ -124,7 +133,7 @@ struct Catalog: Sendable {
     )? {
         // A name is `slug__tool`, possibly shortened: only servers whose prefix fits can own it.
         let candidates = access.workspace.servers.map(\.slug).filter {
-            name.hasPrefix(String(($0 + ToolNamespace.separator).prefix(ToolNamespace.maximumLength - 9)))
+            name.hasPrefix(ToolNamespace.prefix(server: $0))
         }
         for server in candidates {
             let key = ChannelKey(workspace: access.workspace.slug, server: server, session: session)

@@ -9,7 +9,7 @@ enum BrokerExposition {
         guard let statistics else { return Array(out.utf8) }
         let upstreamSeries: [(String, (BrokerStatistics.Upstream) -> Int)] = [
             ("sealgate_upstream_starts_total", \.starts), ("sealgate_upstream_restarts_total", \.restarts),
-            ("sealgate_upstream_failures_total", \.failures),
+            ("sealgate_upstream_failures_total", \.failures), ("sealgate_upstream_refusals_total", \.refusals),
         ]
         for (name, value) in upstreamSeries {
             out += "# TYPE \(name) counter\n"

@@ -43,6 +43,7 @@ final class GatewayMetrics: Sendable {
     private let refusedConnections: [ConnectionEvent.Refusal: CoreMetrics.Counter]
     private let timedOutConnections: [ConnectionEvent.Timeout: CoreMetrics.Counter]
     private let openConnections: CoreMetrics.Gauge
+    private let refusedSessions: CoreMetrics.Counter
     /// How many connections are open, read at each scrape.
     private let countOpenConnections: @Sendable () -> Int
 
@@ -86,6 +87,13 @@ final class GatewayMetrics: Sendable {
         timedOutConnections = timedOut
         self.openConnections = CoreMetrics.Gauge(label: "sealgate_connections_open", factory: factory)
         countOpenConnections = openConnections
+        refusedSessions = CoreMetrics.Counter(
+            label: "sealgate_sessions_refused_total", dimensions: [("limit", "per_token")], factory: factory)
+    }
+
+    /// A 2025-era session not started: its token held the most it may.
+    func sessionRefused() {
+        refusedSessions.increment()
     }
 
     /// One resolved `tools/call`, answered after `duration`.

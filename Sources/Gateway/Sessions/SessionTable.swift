@@ -1,3 +1,4 @@
+import BrokerProtocol
 import Synchronization
 
 /// The live 2025-era sessions by id.
@@ -7,8 +8,18 @@ final class SessionTable: Sendable {
 
     private let sessions = Mutex<[String: LegacySession]>([:])
 
-    func add(_ session: LegacySession) {
-        sessions.withLock { $0[session.id] = session }
+    /// Sessions one token may hold at once: each one may start its own upstream processes (every server that is not
+    /// shared), so a token must not be able to open them without bound.
+    static let maximumPerToken = 32
+
+    /// Adds a session, unless its token already holds `maximumPerToken` (then false, and nothing is added).
+    func add(_ session: LegacySession) -> Bool {
+        sessions.withLock { all in
+            let held = all.values.count { $0.token.isSameToken(as: session.token) }
+            guard held < Self.maximumPerToken else { return false }
+            all[session.id] = session
+            return true
+        }
     }
 
     func session(_ id: String) -> LegacySession? {
@@ -45,5 +56,12 @@ final class SessionTable: Sendable {
             for session in idle { all[session.id] = nil }
             return idle
         }
+    }
+}
+
+extension AuthenticatedToken {
+    /// Whether both name the same token (by kind, name and workspace: a token re-checked is a new value).
+    func isSameToken(as other: AuthenticatedToken) -> Bool {
+        kind == other.kind && name == other.name && workspace == other.workspace
     }
 }

@@ -31,6 +31,8 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Stop an upstream after this long without traffic (default 10m).") var idleTimeout: DurationArgument?
     @Option(help: "First wait before restarting a crashed upstream; doubles per crash (default 100ms).")
     var restartBackoff: DurationArgument?
+    @Option(help: "Upstream processes and HTTP sessions one workspace may hold at once (default 64).")
+    var maxUpstreamsPerWorkspace: Int?
 }
 
 /// A broker ready to run: the vault opened (a passphrase asked once), the socket server made.
@@ -49,6 +51,12 @@ struct BrokerRuntime: Sendable {
         }
         if let idleTimeout = options.idleTimeout { configuration.idleTimeout = idleTimeout.duration }
         if let restartBackoff = options.restartBackoff { configuration.initialBackoff = restartBackoff.duration }
+        if let limit = options.maxUpstreamsPerWorkspace {
+            guard limit > 0 else {
+                throw ValidationError("--max-upstreams-per-workspace must be at least 1")
+            }
+            configuration.maximumUpstreamsPerWorkspace = limit
+        }
         logger = Logging.logger(label: "sealgate.broker", level: options.logLevel)
         let home = global.vaultHome
         // A passphrase vault is asked once; the broker keeps the passphrase (in guarded memory) to reopen the vault
