@@ -36,10 +36,12 @@ public struct AccessPolicy: Sendable {
 
     /// Whether resource `uri` (as `server` lists it: never a `sealgate://` address), or a resource template, of
     /// `server` may be listed and used. Patterns that name a server (`sealgate://SERVER/URI`) apply to that server's
-    /// resources only; plain URI patterns to every server's. A URI with a `.` or `..` segment (see ``DotSegments``)
-    /// is refused whatever the patterns say.
+    /// resources only; plain URI patterns to every server's. A URI with a `.` or `..` segment (see ``DotSegments``),
+    /// or without a scheme, is refused whatever the patterns say.
     public func allowsResource(_ uri: String, server: String) -> Bool {
-        guard !DotSegments.occur(in: uri) else { return false }
+        // A resource is named by a URI, which starts with a scheme: so a tool pattern (`github__*`) allows none, as
+        // `mayAllowResources` assumes when it decides which servers to start.
+        guard ResourcePattern.startsWithScheme(uri), !DotSegments.occur(in: uri) else { return false }
         return !denyResources.contains { $0.matches(server: server, uri: uri) }
             && allowResources.contains { $0.matches(server: server, uri: uri) }
     }

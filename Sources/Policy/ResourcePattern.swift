@@ -37,6 +37,14 @@ struct ResourcePattern: Sendable {
         return !scheme.isEmpty && Self.isSchemeStart(scheme)
     }
 
+    /// Whether `text` starts as a URI does: a scheme (a letter, then letters, digits, `+`, `-` or `.`) and a colon.
+    static func startsWithScheme(_ text: String) -> Bool {
+        let characters = text.unicodeScalars
+        guard let colon = characters.firstIndex(of: ":") else { return false }
+        let scheme = characters[..<colon]
+        return !scheme.isEmpty && isSchemeStart(scheme)
+    }
+
     /// Whether `characters` can begin a URI scheme.
     private static func isSchemeStart<C: Collection<Unicode.Scalar>>(_ characters: C) -> Bool {
         func isLetter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) }

@@ -8,13 +8,20 @@ public enum SocketPlacement {
     /// Nil when `path` is placed safely, else what is wrong, in words for an error message:
     /// - the directory that holds it is owned by the user or root and writable by nobody else;
     /// - every directory above is owned by the user or root, and writable by others only with the sticky bit (as
-    ///   `/tmp` is: then nobody else can rename or remove what the user made in it);
+    ///   `/tmp` is: then nobody else can rename or remove what the user made in it); symbolic links among them are
+    ///   resolved first, so these are the directories the path really goes through;
     /// - the socket itself, if it exists, is not a symbolic link, and belongs to the user.
     public static func problem(with path: String, ownUID: uid_t = getuid()) -> String? {
         let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
         var components = absolute.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard !components.isEmpty else { return "\(path) is not a socket path" }
-        components.removeLast()
+        guard let name = components.popLast() else { return "\(path) is not a socket path" }
+        // The directories as they really are: through a symbolic link, the ones that matter are the target's.
+        guard let resolved = realpath("/" + components.joined(separator: "/"), nil) else {
+            return "cannot check the directory of \(path): \(String(cString: strerror(errno)))"
+        }
+        components = String(cString: resolved).split(separator: "/").map(String.init)
+        free(resolved)
+        let socket = "/" + (components + [name]).joined(separator: "/")
         var directory = "/"
         var info = stat()
         for (index, component) in ([""] + components).enumerated() {
@@ -31,7 +38,7 @@ public enum SocketPlacement {
                 return "\(directory) can be written by other users (mode \(String(info.st_mode & 0o7777, radix: 8)))"
             }
         }
-        if lstat(absolute, &info) == 0 {
+        if lstat(socket, &info) == 0 {
             if info.st_mode & S_IFMT == S_IFLNK { return "\(path) is a symbolic link" }
             if info.st_uid != ownUID { return "\(path) belongs to another user (uid \(info.st_uid))" }
         }

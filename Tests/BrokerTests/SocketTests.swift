@@ -85,6 +85,17 @@ struct SocketTests {
         #expect(SocketPlacement.problem(with: directory + "/inner/broker.sock")?.contains(directory) == true)
         chmod(directory, 0o700)
         #expect(SocketPlacement.problem(with: directory + "/inner/broker.sock") == nil)
+        // A link to a directory is judged by where it leads: here into the open directory.
+        chmod(directory, 0o777)
+        try FileManager.default.createDirectory(atPath: directory + "/inner2", withIntermediateDirectories: false)
+        chmod(directory + "/inner2", 0o700)
+        var linkTemplate = Array("/tmp/sealgate-link-XXXXXX".utf8CString)
+        let linkHome = try #require(mkdtemp(&linkTemplate).map { String(cString: $0) })
+        defer { try? FileManager.default.removeItem(atPath: linkHome) }
+        symlink(directory + "/inner2", linkHome + "/via")
+        #expect(SocketPlacement.problem(with: linkHome + "/via/broker.sock")?.contains(directory) == true)
+        chmod(directory, 0o700)
+        #expect(SocketPlacement.problem(with: linkHome + "/via/broker.sock") == nil)
         // A symbolic link where the socket should be.
         symlink("/somewhere/else.sock", path)
         #expect(SocketPlacement.problem(with: path)?.contains("symbolic link") == true)
@@ -94,7 +105,7 @@ struct SocketTests {
             chown(directory, 65534, 65534)
             #expect(SocketPlacement.problem(with: path)?.contains("belongs to another user") == true)
             chown(directory, 0, 0)
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             chown(path, 65534, 65534)
             #expect(SocketPlacement.problem(with: path)?.contains("belongs to another user") == true)
         }

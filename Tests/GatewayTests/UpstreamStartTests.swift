@@ -51,6 +51,32 @@ import Testing
         }
         let modern = try HTTP.modern(port: harness.port, harness.path(), token: token, method: "tools/list")
         #expect(!modern.text.contains("hidden"), "\(modern.text)")
+        // Naming the server in a resource address starts nothing either, and answers as for a server that does not
+        // exist (a plain tool pattern such as good__* matches no URI).
+        for (id, (method, params)) in [
+            ("resources/read", #""uri":"sealgate://SERVER/good__x""#),
+            ("resources/read", #""uri":"sealgate://SERVER/test%3A%2F%2Finfo""#),
+            (
+                "completion/complete",
+                #""ref":{"type":"ref/resource","uri":"sealgate://SERVER/good__x"},"argument":{"name":"a","value":"b"}"#
+            ),
+        ].enumerated() {
+            var answers: [String] = []
+            for server in ["hidden", "nosuch"] {
+                let answer = try HTTP.modern(
+                    port: harness.port, harness.path(), token: token, id: 100 + id, method: method,
+                    params: params.replacingOccurrences(of: "SERVER", with: server))
+                answers.append(answer.text.replacingOccurrences(of: server, with: "SERVER"))
+            }
+            #expect(answers[0] == answers[1], "\(method): \(answers)")
+        }
+        let (session, stream) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
+        defer { withExtendedLifetime(stream) {} }
+        let subscribe = try HTTP.post(
+            port: harness.port, harness.path(), token: token,
+            #"{"jsonrpc":"2.0","id":9,"method":"resources/subscribe","params":{"uri":"sealgate://hidden/good__x"}}"#,
+            headers: [("Mcp-Session-Id", session), ("MCP-Protocol-Version", "2025-11-25")])
+        #expect(subscribe.json?["error"] != nil, "\(subscribe.text)")
         #expect(try Self.metric(harness, #"sealgate_upstream_starts_total{workspace="eng",server="good"}"#) >= 1)
         #expect(try Self.metric(harness, #"sealgate_upstream_starts_total{workspace="eng",server="hidden"}"#) == 0)
         #expect(try Self.metric(harness, #"sealgate_upstream_failures_total{workspace="eng",server="hidden"}"#) == 0)
@@ -117,6 +143,11 @@ import Testing
         #expect(answers[0].contains(#""text":"hi""#) && answers[1].contains(#""text":"hi""#), "\(answers)")
         #expect(answers[2].contains("the most it may"), "\(answers[2])")
         #expect(try Self.metric(harness, #"sealgate_upstream_refusals_total{workspace="eng",server="good"}"#) >= 1)
+        // The sessions of one token cannot lock the workspace's stateless clients out: the pool is not counted.
+        let stateless = try HTTP.modern(
+            port: harness.port, harness.path(), token: token, id: 9, method: "tools/call",
+            params: #""name":"good__echo","arguments":{"text":"still"}"#, name: "good__echo")
+        #expect(stateless.text.contains(#""text":"still""#), "\(stateless.text)")
         withExtendedLifetime(streams) {}
     }
 }

@@ -303,8 +303,8 @@ public actor CredentialBroker {
         }
         let key = UpstreamKey(
             workspace: workspace, server: server, session: definition.shared ? UpstreamKey.sharedSession : session)
-        if upstreams[key] == nil {
-            let held = upstreams.keys.count { $0.workspace == workspace }
+        if upstreams[key] == nil, !key.isBoundedByServers {
+            let held = upstreams.keys.count { $0.workspace == workspace && !$0.isBoundedByServers }
             guard held < configuration.maximumUpstreamsPerWorkspace else {
                 counters.count(.refusedAtLimit, key)
                 logger.notice(

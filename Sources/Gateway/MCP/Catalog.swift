@@ -159,18 +159,24 @@ struct Catalog: Sendable {
         return nil
     }
 
-    /// The server that owns resource `uri` (as the client sees it) and the URI to send it; nil when none does.
+    /// The server that owns resource `uri` (as the client sees it) and the URI to send it, among what the token may
+    /// read; nil when none does. Nil alike whether the resource does not exist or the token's FeatureSets leave it
+    /// out, and found without starting a server they leave out: a token learns nothing of what it cannot use.
     func resolveResource(_ uri: String, access: Access, session: String) async -> (server: String, uri: String)? {
+        let policy = access.policy
         let servers = access.workspace.servers.map(\.slug)
-        if let (server, original) = ResourceAddress.parse(uri), servers.contains(server) { return (server, original) }
+        if let (server, original) = ResourceAddress.parse(uri) {
+            guard servers.contains(server), policy.allowsResource(original, server: server) else { return nil }
+            return (server, original)
+        }
         let lists = await fetchAll(.resources, servers: servers, access: access, session: session)
-        for (server, result) in lists {
+        for (server, result) in lists where policy.allowsResource(uri, server: server) {
             if case .success(let items) = result, items.contains(where: { $0["uri"]?.stringValue == uri }) {
                 return (server, uri)
             }
         }
         let templates = await fetchAll(.resourceTemplates, servers: servers, access: access, session: session)
-        for (server, result) in templates {
+        for (server, result) in templates where policy.allowsResource(uri, server: server) {
             guard case .success(let items) = result else { continue }
             for item in items {
                 if let template = item["uriTemplate"]?.stringValue, ResourceAddress.matches(uri, template: template) {

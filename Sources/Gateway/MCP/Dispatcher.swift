@@ -84,11 +84,9 @@ struct Dispatcher: Sendable {
         guard var object = params?.objectValue, let uri = object["uri"]?.stringValue else {
             return Self.invalid("params.uri must be a string")
         }
+        // Not found and not allowed are one answer: a token learns nothing of what its FeatureSets leave out.
         guard let (server, original) = await catalog.resolveResource(uri, access: access, session: session) else {
             return Self.invalid("Resource not found: \(uri)")
-        }
-        guard access.policy.allowsResource(original, server: server) else {
-            return Self.refused("resource \(uri)", access)
         }
         object["uri"] = .string(original)
         return await send(method, .object(object), server: server, access, session, onProgress)
@@ -106,8 +104,7 @@ struct Dispatcher: Sendable {
             else { return Self.invalid("Unknown prompt: \(name)") }
             (server, ref["name"]) = (owner, .string(original))
         } else if let uri = ref["uri"]?.stringValue, ref["type"] == "ref/resource" {
-            guard let (owner, original) = await catalog.resolveResource(uri, access: access, session: session),
-                access.policy.allowsResource(original, server: owner)
+            guard let (owner, original) = await catalog.resolveResource(uri, access: access, session: session)
             else {
                 return Self.invalid("Resource not found: \(uri)")
             }
