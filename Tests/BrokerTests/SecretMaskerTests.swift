@@ -129,6 +129,14 @@ struct MaskedEncodingTests {
         #expect(masked("aaaaaaaaa", ["A": "aaaa"]) == "[REDACTED:A]")
     }
 
+    /// A value that repeats itself, in a text made for it, makes the cheap checks look at each byte many times; the
+    /// search then goes on with KMP and still finds what comes later.
+    @Test func aSelfRepeatingValueIsFoundPastTheCheapChecks() {
+        let value = String(repeating: "a", count: 60) + "b"
+        let text = String(repeating: "a", count: 100_000) + "b tail"
+        #expect(masked(text, ["REP": value]) == String(repeating: "a", count: 100_000 - 60) + "[REDACTED:REP] tail")
+    }
+
     @Test func textWithoutAnyFormIsReturnedAsItIs() {
         let text = "plain %41 text with \\u0041 escapes and base64 QUJDRA=="
         #expect(masked(text) == text)

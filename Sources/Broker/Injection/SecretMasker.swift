@@ -1,3 +1,4 @@
+import Glibc
 import MCPWire
 import Vault
 
@@ -23,6 +24,8 @@ final class SecretMasker: @unchecked Sendable {
     static let minimumFormLength = 4
 
     private let patterns: [SecretPattern]
+    /// The patterns that hold no other pattern (indices into `patterns`).
+    private let detectors: [Int]
     private let retained: [AnyObject]
 
     /// `retaining`: what must live exactly as long as the upstream's process, such as its `SecretFiles`.
@@ -37,6 +40,22 @@ final class SecretMasker: @unchecked Sendable {
             }
         }
         self.patterns = patterns
+        // Any occurrence of a form holds an occurrence of a form that contains no other (the padded base64 holds the
+        // unpadded, which holds its core): those few are enough to tell whether a text needs masking at all.
+        detectors = patterns.indices.filter { index in
+            !patterns.indices.contains { other in
+                other != index && patterns[other].count <= patterns[index].count
+                    && patterns[index].value.withUnsafeBytes { longer in
+                        var found = false
+                        patterns[other].forEachOccurrence(in: longer) { _ in
+                            found = true
+                            return false
+                        }
+                        // Of two equal forms (two secrets with one value), the first stays.
+                        return found && (patterns[other].count < patterns[index].count || other < index)
+                    }
+            }
+        }
         retained = retaining
         holdsReplacementCharacter = patterns.contains { pattern in
             pattern.value.withUnsafeBytes { value in
@@ -57,24 +76,35 @@ final class SecretMasker: @unchecked Sendable {
     /// to U+FFFD. This lets the common answer skip the walk over its parsed value.
     func mayOccur(inJSON bytes: [UInt8]) -> Bool {
         guard !patterns.isEmpty else { return false }
-        if holdsReplacementCharacter || bytes.contains(UInt8(ascii: "\\")) { return true }
-        var found = false
-        forEachMatch(in: bytes) { _, _, _ in
-            found = true
-            return false
-        }
-        return found
+        if holdsReplacementCharacter || Self.holds(UInt8(ascii: "\\"), bytes) { return true }
+        return anyMatch(in: views(of: bytes))
     }
 
     /// The bytes with every occurrence replaced; the input itself when nothing matched (the common case).
     func mask(_ bytes: [UInt8]) -> [UInt8] {
-        guard !patterns.isEmpty else { return bytes }
+        masked(bytes) ?? bytes
+    }
+
+    func mask(_ string: String) -> String {
+        masked(Array(string.utf8)).map { String(decoding: $0, as: UTF8.self) } ?? string
+    }
+
+    /// The bytes with every occurrence replaced; nil when nothing matched.
+    private func masked(_ bytes: [UInt8]) -> [UInt8]? {
+        guard !patterns.isEmpty else { return nil }
+        let views = views(of: bytes)
+        guard anyMatch(in: views) else { return nil }
         var matches: [(range: Range<Int>, pattern: Int)] = []
-        forEachMatch(in: bytes) { start, end, pattern in
-            matches.append((start..<end, pattern))
-            return true
+        for view in views {
+            view.bytes.withUnsafeBytes { hay in
+                for (number, pattern) in patterns.enumerated() {
+                    pattern.forEachOccurrence(in: hay) { start in
+                        matches.append((view.origin(start)..<view.origin(start + pattern.count), number))
+                        return true
+                    }
+                }
+            }
         }
-        guard !matches.isEmpty else { return bytes }
         matches.sort { $0.range.lowerBound < $1.range.lowerBound }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -98,36 +128,38 @@ final class SecretMasker: @unchecked Sendable {
         return out
     }
 
-    func mask(_ string: String) -> String {
-        let bytes = Array(string.utf8)
-        let masked = mask(bytes)
-        return masked == bytes ? string : String(decoding: masked, as: UTF8.self)
-    }
-
-    /// Every occurrence of every form in `text` as sent and in each decoding of it that applies, as the range of
-    /// the original bytes it stands for, until `body` returns false.
-    private func forEachMatch(in text: [UInt8], _ body: (Int, Int, Int) -> Bool) {
+    /// `text` as sent, and each decoding of it that applies.
+    private func views(of text: [UInt8]) -> [DecodedText] {
         var views = [DecodedText(text)]
-        let percent = text.contains(UInt8(ascii: "%"))
+        let percent = Self.holds(UInt8(ascii: "%"), text)
         if percent { views.append(views[0].percentDecoded()) }
-        if text.contains(UInt8(ascii: "\\")) {
+        if Self.holds(UInt8(ascii: "\\"), text) {
             let unescaped = views[0].jsonUnescaped()
             views.append(unescaped)
             if percent { views.append(unescaped.percentDecoded()) }
         }
-        for view in views {
-            let more = view.bytes.withUnsafeBytes { hay in
-                var more = true
-                for (number, pattern) in patterns.enumerated() where more {
-                    pattern.forEachOccurrence(in: hay) { start in
-                        more = body(view.origin(start), view.origin(start + pattern.count), number)
-                        return more
+        return views
+    }
+
+    /// Whether some form occurs in some view.
+    private func anyMatch(in views: [DecodedText]) -> Bool {
+        views.contains { view in
+            view.bytes.withUnsafeBytes { hay in
+                detectors.contains { index in
+                    var found = false
+                    patterns[index].forEachOccurrence(in: hay) { _ in
+                        found = true
+                        return false
                     }
+                    return found
                 }
-                return more
             }
-            guard more else { return }
         }
+    }
+
+    /// `memchr`: `Array.contains` is a loop of Swift, slow in debug builds, and this runs on every message.
+    private static func holds(_ byte: UInt8, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { $0.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false }
     }
 
     /// Masks every string (and object key) in a JSON value; numbers and structure are left as they are.
