@@ -16,8 +16,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// connection that stalls in a head longer is closed.
     public var headTimeout: Duration = .seconds(10)
     /// How long a connection may sit with no request in progress and no answer being written, and the longest
-    /// pause inside a request's body; then it is closed.
-    public var idleTimeout: Duration = .seconds(60)
+    /// pause inside a request's body; then it is closed. Longer than the idle time of common clients' connection
+    /// pools (AsyncHTTPClient 60 s, libcurl 118 s), so that they close an idle connection first.
+    public var idleTimeout: Duration = .seconds(120)
 
     public init() {}
 }
