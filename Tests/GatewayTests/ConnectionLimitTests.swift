@@ -246,17 +246,18 @@ extension HTTP.Connection {
         return try readResponse(timeout: 5)
     }
 
-    /// The next server-sent event. Waits without holding a thread, also past keep-alive comments.
+    /// The next server-sent event: from what was read already, or once more arrives. Waits without holding a
+    /// thread, also past keep-alive comments.
     func event(within seconds: Double) async throws -> JSONValue? {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while true {
+            do {
+                return try nextEvent(timeout: 0.05)
+            } catch let error as HarnessError where error.description == "timed out reading" {
+                // Nothing whole yet (or only a comment): wait for more without holding a thread.
+            }
             let left = deadline - ContinuousClock.now
             try await readable(within: Double(left.components.seconds) + Double(left.components.attoseconds) * 1e-18)
-            do {
-                return try nextEvent(timeout: 0.5)
-            } catch let error as HarnessError where error.description == "timed out reading" {
-                continue  // a comment, or the start of an event: wait for more without holding a thread
-            }
         }
     }
 

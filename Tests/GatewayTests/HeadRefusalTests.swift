@@ -48,6 +48,21 @@ import Testing
         #expect(try kept.readResponse(timeout: 10).status == 200)
     }
 
+    /// Heads are bounded too: a client cannot make each of its connections hold NIO's default of 80 KiB of headers.
+    @Test func aHeadOverTheLimitGets400AndTheConnectionCloses() throws {
+        let harness = try ServeHarness()
+        _ = try harness.initialize()
+        try harness.start()
+        let padding = String(repeating: "p", count: 40 << 10)
+        let connection = try HTTP.Connection(port: harness.port)
+        try connection.write(Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: \(padding)\r\n\r\n".utf8))
+        #expect(try connection.readResponse(timeout: 10).status == 400)
+        #expect(try connection.readToEnd(timeout: 10).isEmpty)
+        let fits = String(repeating: "p", count: 16 << 10)
+        let response = try HTTP.request(port: harness.port, "GET", "/healthz", headers: [("X-Pad", fits)])
+        #expect(response.status == 200)
+    }
+
     @Test func aClientThatExpectsContinueIsToldToSendItsBodyOnlyWithAGoodToken() throws {
         let harness = try ServeHarness()
         let token = try harness.initialize()

@@ -60,8 +60,12 @@ struct HTTPServer: Sendable {
                         limits: table.limits, logger: logger, onSlowReader: { onEvent(.slowReader) }, onEvent: onEvent)
                     try channel.pipeline.syncOperations.addHandler(ArrivalObserver(exchange))
                     // NIO's request decoder, and no other NIO HTTP handler: ExchangeHandler writes its own bytes.
+                    var headLimits = NIOHTTPDecoderLimitConfiguration()
+                    headLimits.maxHeaderFieldSize = table.limits.maximumHeadSize
+                    headLimits.maxHeaderListSize = table.limits.maximumHeadSize
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: headLimits)))
                     try channel.pipeline.syncOperations.addHandler(exchange)
                 }
             }
