@@ -12,6 +12,10 @@ public struct GatewayConfiguration: Sendable {
     /// Host names, besides `localhost`, loopback addresses and `host`, that requests may name in `Host` (for a
     /// gateway reached under a DNS name). Any other `Host` is refused: the DNS-rebinding defence.
     public var allowedHostNames: [String] = []
+    /// 2025-era sessions one token may hold at once. Each holds memory in the gateway and its own upstreams in the
+    /// broker (which bounds those per workspace), so a token must not open them without end.
+    public var maximumSessionsPerToken = Self.defaultMaximumSessionsPerToken
+    public static let defaultMaximumSessionsPerToken = 1024
     /// How often leases are renewed and idle sessions swept.
     public var maintenanceInterval: Duration = .seconds(5)
     /// How often the streams of tokens that expired are ended (an expiry is the one change no snapshot announces), and

@@ -16,7 +16,7 @@ public struct GatewayService: Sendable {
     /// Serves until cancelled. `ready` gets the bound port once the listener accepts connections.
     public func run(ready: @escaping @Sendable (Int) -> Void) async throws {
         let broker = BrokerAccess()
-        let sessions = SessionTable()
+        let sessions = SessionTable(maximumPerToken: configuration.maximumSessionsPerToken)
         let pool = ChannelPool(broker: broker) { sessions.session(brokerSession: $0)?.clientRequests.capabilities }
         let progress = ProgressRelay()
         let caller = UpstreamCaller(broker: broker, pool: pool, progress: progress)

@@ -140,8 +140,7 @@ private final class RefusingBroker: Sendable {
     }
 
     static func start(accepting good: String) async throws -> RefusingBroker {
-        let name = "refusing-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        let path = try privateSocketPath("refusing")
         let listener = try listenOnUnixSocket(at: path)
         let state = State()
         Thread.detachNewThread { serve(listener, accepting: good, state: state) }

@@ -87,10 +87,10 @@ import Testing
         #expect(uses.isEmpty, "\(uses)")
     }
 
-    /// One token opens sessions until refused: the first 32 are served, the next gets 429 with what to do, in both
-    /// 2025-era transports; another token is not affected.
+    /// One token opens sessions until refused (serve's limit set to 32): the first 32 are served, the next gets 429
+    /// with what to do, in both 2025-era transports, and ending one makes room.
     @Test func aTokenHoldsABoundedNumberOfSessions() throws {
-        let (harness, token) = try Self.limited()
+        let (harness, token) = try Self.limited(extra: ["--max-sessions-per-token", "32"])
         defer { harness.stop() }
         var sessions: [String] = []
         for id in 1...32 {

@@ -426,7 +426,13 @@ actor StdioUpstream {
 
     private func stderr(_ line: String, generation: Int) {
         guard generation == self.generation, let masker = currentMasker else { return }
-        logger.notice("upstream stderr: \(masker.mask(line))", metadata: ["upstream": "\(key)"])
+        // Masked whole, then cut: a secret across the cut is masked before it could be split by it.
+        let masked = masker.mask(line)
+        let shown =
+            masked.utf8.count > UpstreamProcess.maximumLogLineLength
+            ? String(decoding: masked.utf8.prefix(UpstreamProcess.maximumLogLineLength), as: UTF8.self) + "…"
+            : masked
+        logger.notice("upstream stderr: \(shown)", metadata: ["upstream": "\(key)"])
     }
 
     /// What the process wrote on stdout, on the event loop as it is read.

@@ -6,8 +6,11 @@ import SystemPackage
 /// be signalled as a whole), stdin and stdout on pipes the broker's event loop already reads and writes
 /// (`UpstreamPipes`), stderr read line by line here.
 enum UpstreamProcess {
-    /// Longer stderr lines are cut (they only go to the log).
+    /// Longer stderr lines are cut to this when logged (they only go to the log), after they are masked.
     static let maximumLogLineLength = 8 << 10
+    /// How much of an over-long stderr line is read (and masked whole) before the cut: a secret that straddles the
+    /// cut is masked as long as it is shorter than the difference. The rest of the line is dropped.
+    static let maximumReadLineLength = 4 * maximumLogLineLength
 
     enum Outcome: Sendable, CustomStringConvertible {
         case exited(Int32)
@@ -46,7 +49,7 @@ enum UpstreamProcess {
                 await started(pid)
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        var lines = LineSplitter(limit: maximumLogLineLength, truncate: true)
+                        var lines = LineSplitter(limit: maximumReadLineLength, truncate: true)
                         do {
                             for try await chunk in execution.standardError {
                                 for line in chunk.withUnsafeBytes({ lines.feed($0) }) {
@@ -85,10 +88,13 @@ enum UpstreamProcess {
 /// Cuts a byte stream into "\n"-terminated lines, holding at most `limit` bytes of an unfinished line.
 struct LineSplitter {
     let limit: Int
-    /// Cut over-long lines (stderr) instead of flagging an overflow (stdout).
+    /// Cut over-long lines (stderr) instead of flagging an overflow (stdout). The rest of a cut line is dropped up to
+    /// its newline, never passed on as a line of its own: a secret split there would be in neither piece whole.
     let truncate: Bool
     private var pending: [UInt8] = []
     private(set) var overflowed = false
+    /// Dropping the rest of a cut line.
+    private var skipping = false
 
     init(limit: Int, truncate: Bool) {
         self.limit = limit
@@ -99,16 +105,21 @@ struct LineSplitter {
         var lines: [[UInt8]] = []
         var start = 0
         for index in 0..<bytes.count where bytes[index] == 0x0A {
-            pending.append(contentsOf: bytes[start..<index])
-            lines.append(pending)
+            if skipping {
+                skipping = false
+            } else {
+                pending.append(contentsOf: bytes[start..<index])
+                lines.append(pending)
+            }
             pending = []
             start = index + 1
         }
-        pending.append(contentsOf: bytes[start...])
+        if !skipping { pending.append(contentsOf: bytes[start...]) }
         if pending.count > limit {
             if truncate {
                 lines.append(Array(pending.prefix(limit)))
                 pending = []
+                skipping = true
             } else {
                 overflowed = true
             }

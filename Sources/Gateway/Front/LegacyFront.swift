@@ -17,7 +17,9 @@ struct LegacyFront {
         }
         if case .request(let id, "initialize", let params) = message {
             guard let session = front.startSession(caller: caller, era: .streamable) else {
-                return .error(.tooManyRequests, id: id, JSONRPCError.invalidRequest, Self.tooManySessions)
+                return .error(
+                    .tooManyRequests, id: id, JSONRPCError.invalidRequest,
+                    Self.tooManySessions(front.sessions.maximumPerToken))
             }
             session.clientRequests.declare(initializeParams: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
@@ -49,8 +51,9 @@ struct LegacyFront {
     }
 
     static let unknownSession = HTTPAnswer.error(.notFound, id: nil, JSONRPCError.invalidRequest, "Session not found")
-    static let tooManySessions =
-        "this token already holds \(SessionTable.maximumPerToken) sessions, the most it may: end one (DELETE with its Mcp-Session-Id) or wait for an idle one to expire"
+    static func tooManySessions(_ limit: Int) -> String {
+        "this token already holds \(limit) sessions, the most it may: end one (DELETE with its Mcp-Session-Id) or wait for an idle one to expire"
+    }
 
     /// The answer to one request of a session. `emit` carries progress notifications (on the POST's stream, or on
     /// the session's `/sse` stream).
@@ -178,7 +181,7 @@ extension Front {
             metrics.sessionRefused()
             logger.notice(
                 "session refused: the token holds the most sessions it may",
-                metadata: ["caller": "\(caller.access.caller)", "limit": "\(SessionTable.maximumPerToken)"])
+                metadata: ["caller": "\(caller.access.caller)", "limit": "\(sessions.maximumPerToken)"])
             return nil
         }
         let subscriber = subscribers.add(
@@ -263,7 +266,7 @@ extension Front {
     /// names the URL to POST messages to.
     func openSSE(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
         guard let session = startSession(caller: caller, era: .sse) else {
-            return .text(.tooManyRequests, LegacyFront.tooManySessions + "\n")
+            return .text(.tooManyRequests, LegacyFront.tooManySessions(sessions.maximumPerToken) + "\n")
         }
         let stream = EventStream()
         session.attach(stream)

@@ -8,15 +8,18 @@ final class SessionTable: Sendable {
 
     private let sessions = Mutex<[String: LegacySession]>([:])
 
-    /// Sessions one token may hold at once: each one may start its own upstream processes (every server that is not
-    /// shared), so a token must not be able to open them without bound.
-    static let maximumPerToken = 32
+    /// Sessions one token may hold at once (`GatewayConfiguration.maximumSessionsPerToken`).
+    let maximumPerToken: Int
+
+    init(maximumPerToken: Int = GatewayConfiguration.defaultMaximumSessionsPerToken) {
+        self.maximumPerToken = maximumPerToken
+    }
 
     /// Adds a session, unless its token already holds `maximumPerToken` (then false, and nothing is added).
     func add(_ session: LegacySession) -> Bool {
         sessions.withLock { all in
             let held = all.values.count { $0.token.isSameToken(as: session.token) }
-            guard held < Self.maximumPerToken else { return false }
+            guard held < maximumPerToken else { return false }
             all[session.id] = session
             return true
         }

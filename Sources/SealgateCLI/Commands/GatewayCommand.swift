@@ -16,6 +16,7 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "The broker's socket.") var brokerSocket: String
     @Option(help: "Where to listen (HOST:PORT; port 0 picks a free one).") var listen: ListenAddress = .default
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: Logger.Level = .info
+    @Option(help: "2025-era sessions one token may hold at once (default 1024).") var maxSessionsPerToken: Int?
 
     func run() async throws {
         // Tasks then run on the event loop that woke them (a request's read, its broker answer, its write) instead
@@ -26,6 +27,10 @@ struct GatewayCommand: AsyncParsableCommand {
         configuration.host = listen.host
         configuration.port = listen.port
         configuration.metricsToken = ProcessInfo.processInfo.environment["SEALGATE_METRICS_TOKEN"]
+        if let limit = maxSessionsPerToken {
+            guard limit > 0 else { throw ValidationError("--max-sessions-per-token must be at least 1") }
+            configuration.maximumSessionsPerToken = limit
+        }
         let logger = Logging.logger(label: "sealgate.gateway", level: logLevel)
         let service = GatewayService(configuration: configuration, logger: logger)
         let signals = SignalWatcher([SIGINT, SIGTERM])

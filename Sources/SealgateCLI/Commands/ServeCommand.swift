@@ -16,11 +16,16 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: BrokerOptions
     @Option(help: "Where the gateway listens (HOST:PORT; port 0 picks a free one).") var listen: ListenAddress =
         .default
+    @Option(help: "2025-era sessions one token may hold at once (default 1024).") var maxSessionsPerToken: Int?
 
     func run() async throws {
         let runtime = try BrokerRuntime(global: global, options: options)
+        if let limit = maxSessionsPerToken, limit < 1 {
+            throw ValidationError("--max-sessions-per-token must be at least 1")
+        }
         let child = GatewayChild(
-            socketPath: runtime.socketPath, listen: listen, logLevel: options.logLevel, logger: runtime.logger)
+            socketPath: runtime.socketPath, listen: listen, logLevel: options.logLevel,
+            maxSessionsPerToken: maxSessionsPerToken, logger: runtime.logger)
         let host = listen.host
         let announced = Announcement()
         // The gateway needs the socket: it starts once the broker accepts connections.

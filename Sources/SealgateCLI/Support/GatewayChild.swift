@@ -17,6 +17,8 @@ struct GatewayChild: Sendable {
     let socketPath: String
     let listen: ListenAddress
     let logLevel: Logger.Level
+    /// Passed on as `--max-sessions-per-token` when set.
+    let maxSessionsPerToken: Int?
     let logger: Logger
 
     /// Runs the gateway until cancelled, restarting it when it exits. `ready` gets the port each time it listens.
@@ -26,10 +28,11 @@ struct GatewayChild: Sendable {
         var delay = Self.restartDelay
         while !Task.isCancelled {
             let started = ContinuousClock.Instant.now
-            let arguments = [
-                "gateway", "--broker-socket", socketPath, "--listen", "\(listen.host):\(port)", "--log-level",
-                logLevel.rawValue,
-            ]
+            let arguments =
+                [
+                    "gateway", "--broker-socket", socketPath, "--listen", "\(listen.host):\(port)", "--log-level",
+                    logLevel.rawValue,
+                ] + (maxSessionsPerToken.map { ["--max-sessions-per-token", "\($0)"] } ?? [])
             let bound = PortBox()
             let outcome = await run(executable: executable, arguments: arguments) { listening in
                 bound.port = listening
