@@ -38,13 +38,10 @@ public struct HTTPServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     connections.add(channel)
-                    // NIO's request decoder, and no other NIO HTTP handler: ExchangeHandler writes its own bytes.
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ExchangeHandler(
-                            respond: respond, peer: channel.remoteAddress?.ipAddress ?? "unknown",
-                            maximumBodySize: maximumBodySize, logger: logger, onSlowReader: onSlowReader))
+                    try Self.addHandlers(
+                        to: channel.pipeline.syncOperations, respond: respond,
+                        peer: channel.remoteAddress?.ipAddress ?? "unknown", maximumBodySize: maximumBodySize,
+                        logger: logger, onSlowReader: onSlowReader)
                 }
             }
             .bind(to: try SocketAddress(ipAddress: host, port: port)).get()
@@ -55,6 +52,22 @@ public struct HTTPServer: Sendable {
             listener.close(promise: nil)
             connections.closeAll()
         }
+    }
+
+    /// Sets up one connection's pipeline: everything between the socket's bytes and `respond`.
+    ///
+    /// `package` for the HTTP fuzz target (Sources/Fuzz/HTTP), which drives the very same pipeline through an
+    /// `EmbeddedChannel`; nothing else outside this module needs it.
+    package static func addHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations, respond: @escaping Responder, peer: String,
+        maximumBodySize: Int, logger: Logger, onSlowReader: @escaping @Sendable () -> Void = {}
+    ) throws {
+        // NIO's request decoder, and no other NIO HTTP handler: ExchangeHandler writes its own bytes.
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try pipeline.addHandler(
+            ExchangeHandler(
+                respond: respond, peer: peer, maximumBodySize: maximumBodySize, logger: logger,
+                onSlowReader: onSlowReader))
     }
 }
 
