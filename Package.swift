@@ -169,3 +169,29 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzzing (scripts/fuzz TARGET SECONDS): libFuzzer targets, built into .build-fuzz with
+// `-sanitize=fuzzer,address -DFUZZING`. Built plainly (as by `swift build`), each runs its test once on every file
+// named on its command line. Each depends only on the module it fuzzes, so a fuzz build stays small.
+package.targets += [
+    // libFuzzer's driver and LLVMFuzzerTestOneInput, shared by every target below.
+    .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
+    // The JSON parser and serialiser, JSONObject, JSON-RPC messages.
+    .executableTarget(name: "fuzz-json", dependencies: ["FuzzDriver", "MCPWire"], path: "Sources/Fuzz/JSON"),
+    // The broker socket's frame decoder and BrokerMessage decoding.
+    .executableTarget(
+        name: "fuzz-frames", dependencies: ["FuzzDriver", "BrokerProtocol", "MCPWire"], path: "Sources/Fuzz/Frames"),
+    // The gateway's HTTP pipeline: NIO's request decoder and the exchange handler, in an EmbeddedChannel.
+    .executableTarget(
+        name: "fuzz-http",
+        dependencies: [
+            "FuzzDriver", "Gateway", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        path: "Sources/Fuzz/HTTP"
+    ),
+    // The broker's SSE parser: Sources/Fuzz/SSE/SSEParser.swift links to the broker's file, so the target needs no
+    // other part of the broker (and its vault, SQLite and HTTP client).
+    .executableTarget(name: "fuzz-sse", dependencies: ["FuzzDriver"], path: "Sources/Fuzz/SSE"),
+]

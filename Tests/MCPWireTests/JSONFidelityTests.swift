@@ -42,6 +42,21 @@ struct JSONFidelityTests {
         #expect(throws: Never.self) { try JSONParser.parse(fine) }
     }
 
+    /// The limit is exactly `maximumDepth` levels of arrays and objects mixed; one more is an error, not a crash.
+    @Test(arguments: [#"{"a":"#, "["])
+    func nestingStopsAtTheLimit(_ opening: String) throws {
+        func nested(_ depth: Int) -> String {
+            let closing = opening == "[" ? "]" : "}"
+            return String(repeating: opening, count: depth) + "0" + String(repeating: closing, count: depth)
+        }
+        let deepest = try JSONParser.parse(nested(JSONParser.maximumDepth))
+        #expect(try JSONParser.parse(deepest.serialized) == deepest)
+        let error = try #require(throws: JSONParseError.self) {
+            try JSONParser.parse(nested(JSONParser.maximumDepth + 1))
+        }
+        #expect(error.message.hasPrefix("nesting deeper than"))
+    }
+
     @Test func objectMembersKeepTheirOrderWhenEdited() throws {
         var object = try #require(try JSONParser.parse(#"{"z":1,"m":2,"a":3}"#).objectValue)
         object["m"] = "two"

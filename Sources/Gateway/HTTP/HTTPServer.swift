@@ -11,13 +11,13 @@ import NIOPosix
 /// (`Task.immediate`): a call costs one task and the broker's answer, not a chain of async-sequence hand-offs.
 /// A request with a body is shown to `admit` on its head first (`ExchangeHandler`). Connections over the limits of
 /// `ConnectionTable` are answered 503 and closed without being read.
-struct HTTPServer: Sendable {
+public struct HTTPServer: Sendable {
     /// Answers one request. The task running it is cancelled when the client disconnects first.
-    typealias Responder = @Sendable (HTTPRequest) async -> HTTPAnswer
+    public typealias Responder = @Sendable (HTTPRequest) async -> HTTPAnswer
     /// Looks at a request with a body before the body is read (its `body` is empty): an answer refuses it, and is
     /// sent without reading the body; nil lets the body be read and the request go to the responder, which checks
     /// it again in full.
-    typealias Admitter = @Sendable (HTTPRequest) async -> HTTPAnswer?
+    public typealias Admitter = @Sendable (HTTPRequest) async -> HTTPAnswer?
 
     let host: String
     let port: Int
@@ -55,18 +55,9 @@ struct HTTPServer: Sendable {
                     }
                     channel.closeFuture.whenComplete { _ in table.close(key) }
                     open.add(channel)
-                    let exchange = ExchangeHandler(
-                        respond: respond, admit: admit, peer: peer, maximumBodySize: maximumBodySize,
-                        limits: table.limits, logger: logger, onSlowReader: { onEvent(.slowReader) }, onEvent: onEvent)
-                    try channel.pipeline.syncOperations.addHandler(ArrivalObserver(exchange))
-                    // NIO's request decoder, and no other NIO HTTP handler: ExchangeHandler writes its own bytes.
-                    var headLimits = NIOHTTPDecoderLimitConfiguration()
-                    headLimits.maxHeaderFieldSize = table.limits.maximumHeadSize
-                    headLimits.maxHeaderListSize = table.limits.maximumHeadSize
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(
-                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: headLimits)))
-                    try channel.pipeline.syncOperations.addHandler(exchange)
+                    try Self.addHandlers(
+                        to: channel.pipeline.syncOperations, respond: respond, admit: admit, peer: peer,
+                        maximumBodySize: maximumBodySize, limits: table.limits, logger: logger, onEvent: onEvent)
                 }
             }
             .bind(to: try SocketAddress(ipAddress: host, port: port)).get()
@@ -77,5 +68,27 @@ struct HTTPServer: Sendable {
             listener.close(promise: nil)
             open.closeAll()
         }
+    }
+
+    /// Sets up one connection's pipeline: everything between the socket's bytes and `respond`.
+    ///
+    /// `package` for the HTTP fuzz target (Sources/Fuzz/HTTP), which drives the very same pipeline through an
+    /// `EmbeddedChannel`; nothing else outside this module needs it.
+    package static func addHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations, respond: @escaping Responder, admit: Admitter? = nil,
+        peer: String, maximumBodySize: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
+        onEvent: @escaping @Sendable (ConnectionEvent) -> Void = { _ in }
+    ) throws {
+        let exchange = ExchangeHandler(
+            respond: respond, admit: admit, peer: peer, maximumBodySize: maximumBodySize, limits: limits,
+            logger: logger, onSlowReader: { onEvent(.slowReader) }, onEvent: onEvent)
+        try pipeline.addHandler(ArrivalObserver(exchange))
+        // NIO's request decoder, and no other NIO HTTP handler: ExchangeHandler writes its own bytes.
+        var headLimits = NIOHTTPDecoderLimitConfiguration()
+        headLimits.maxHeaderFieldSize = limits.maximumHeadSize
+        headLimits.maxHeaderListSize = limits.maximumHeadSize
+        try pipeline.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: headLimits)))
+        try pipeline.addHandler(exchange)
     }
 }

@@ -1,0 +1,1 @@
+../../Broker/Upstream/SSEParser.swift
