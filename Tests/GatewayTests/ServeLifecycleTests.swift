@@ -46,19 +46,8 @@ extension ServeLifecycleTests {
         var template = Array("/tmp/sealgate-nobroker-XXXXXX".utf8CString)
         let directory = try #require(mkdtemp(&template).map { String(cString: $0) })
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let gateway = Process()
-        gateway.executableURL = URL(fileURLWithPath: ServeHarness.binary)
-        gateway.arguments = ["gateway", "--broker-socket", directory + "/none.sock", "--listen", "127.0.0.1:0"]
-        gateway.environment = ["PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        gateway.standardOutput = output
-        gateway.standardError = FileHandle.nullDevice
-        try gateway.run()
-        let watchdog = gateway.killIfStillRunning(after: 60)  // a gateway that never says its port ends the read
+        let (gateway, port) = try BrokerTrustTests.gateway(socket: directory + "/none.sock")
         defer { _ = try? gateway.stop() }
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        watchdog.cancel()
-        let port = try #require(line.firstMatch(of: /LISTENING (\d+)/).flatMap { Int($0.1) }, "\(line)")
         #expect(try HTTP.request(port: port, "GET", "/healthz").status == 503)
         let token = "mwt_" + String(repeating: "A", count: 43)
         let answer = try HTTP.modern(port: port, "/ws/eng/mcp", token: token, method: "tools/list")

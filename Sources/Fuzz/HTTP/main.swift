@@ -58,6 +58,9 @@ func serve(_ bytes: ArraySlice<UInt8>, step: Int) -> (requests: [String], writte
     } while offset < bytes.endIndex
     channel.embeddedEventLoop.run()
     _ = try? channel.finish()
+    // The handler's timers (head, idle, the linger after a refusal) fire on a real loop; here time stands still
+    // unless moved, and a timer still pending would keep the channel alive past the run.
+    channel.embeddedEventLoop.advanceTime(by: .hours(1))
     return (transcript.requests, written)
 }
 
