@@ -25,20 +25,32 @@ import Testing
         authenticator.forgetAll()  // as when the broker connection drops, or a minute later
 
         var verdicts: [String] = []
+        let started = ContinuousClock.now
         for index in 0..<40 {
             verdicts.append(Self.name(await authenticator.check("mwt_guess_\(index)", peer: "127.0.0.1")))
         }
-        #expect(
-            verdicts.prefix(20).allSatisfy { $0 == "invalid" } && verdicts.suffix(20).allSatisfy { $0 == "limited" })
+        // The bucket refills 2 per second: on a loaded machine the 40 checks take long enough for a few to pass.
+        let refills = Int((ContinuousClock.now - started) / .milliseconds(500)) + 1
+        let passedAfterTwenty = verdicts.dropFirst(20).filter { $0 != "limited" }.count
+        #expect(verdicts.prefix(20).allSatisfy { $0 == "invalid" }, "\(verdicts)")
+        #expect(passedAfterTwenty <= refills, "\(verdicts), \(refills) refills")
         let askedBefore = broker.asked
         for _ in 0..<3 {
             #expect(Self.name(await authenticator.check(Self.good, peer: "127.0.0.1")) == "valid")
             authenticator.forgetAll()
         }
         #expect(broker.asked == askedBefore + 3)  // asked of the broker each time, past the limiter
-        // Brute force is still limited: an unknown token, even a good one never seen, waits for the bucket.
-        #expect(Self.name(await authenticator.check("mwt_guess_next", peer: "127.0.0.1")) == "limited")
-        #expect(broker.asked == askedBefore + 3)
+        // Brute force is still limited: an unknown token, even a good one never seen, waits for the bucket (which
+        // may have refilled by one or two meanwhile); a limited one is refused without asking the broker.
+        var limited = false
+        for index in 0..<20 where !limited {
+            let asked = broker.asked
+            if Self.name(await authenticator.check("mwt_guess_next_\(index)", peer: "127.0.0.1")) == "limited" {
+                limited = true
+                #expect(broker.asked == asked)
+            }
+        }
+        #expect(limited)
         // Another address is not limited.
         #expect(Self.name(await authenticator.check("mwt_guess_next", peer: "127.0.0.2")) == "invalid")
     }
