@@ -49,9 +49,14 @@ let package = Package(
         // broker and every client of it check both.
         .target(name: "SocketTrust"),
 
-        // NIO helpers the broker and the gateway share: one flush per event-loop turn, the open connections.
+        // NIO helpers the broker and the gateway share: one flush per event-loop turn, the open connections, large
+        // messages handled off the event loops in an order that keeps each channel's.
         .target(
-            name: "ChannelSupport", dependencies: ["SocketTrust", .product(name: "NIOCore", package: "swift-nio")]),
+            name: "ChannelSupport",
+            dependencies: [
+                "SocketTrust", "BrokerProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
 
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire", "Analytics"]),
@@ -139,6 +144,12 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire", "Analytics"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
+        .testTarget(
+            name: "ChannelSupportTests",
+            dependencies: [
+                "ChannelSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "BrokerTests",
             dependencies: [

@@ -29,14 +29,26 @@ public struct FrameDecoder: Sendable {
     public mutating func nextFrame() throws(Failure) -> JSONObject? {
         defer { compact() }
         guard let frame = try nextFrameRange() else { return nil }
+        return try Self.object(buffer[frame])  // parsed in place, before `compact` moves the bytes
+    }
+
+    /// A frame's payload as the JSON object it must be.
+    public static func object(_ payload: some Collection<UInt8>) throws(Failure) -> JSONObject {
         let value: JSONValue
         do {
-            value = try JSONParser.parse(buffer[frame])  // parsed in place, before `compact` moves the bytes
+            value = try JSONParser.parse(payload)
         } catch {
             throw .malformedFrame(error.description)
         }
         guard let object = value.objectValue else { throw .malformedFrame("a frame must hold a JSON object") }
         return object
+    }
+
+    /// The payload length of the next frame when all of it has arrived (to choose where to parse it), else nil.
+    public var nextFrameLength: Int? {
+        guard buffer.count - start >= 4 else { return nil }
+        let length = buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
+        return buffer.count - start - 4 >= length ? length : nil
     }
 
     /// The next complete frame's payload, undecoded; nil when more bytes are needed.

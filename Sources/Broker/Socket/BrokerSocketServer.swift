@@ -79,11 +79,15 @@ public struct BrokerSocketServer: Sendable {
 }
 
 /// One connection of the broker's own user: decodes frames and hands each message to the broker, on the loop.
+///
+/// A large frame is parsed on the thread pool (`FrameReader`), so that one workspace's 4 MiB object does not hold up
+/// every other workspace's calls on the broker's one loop; the frames of its lane that follow it wait for it, the
+/// others go on.
 private final class BrokerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let broker: CredentialBroker
-    private var decoder = FrameDecoder()
+    private let reader = FrameReader()
     private var connection: Int?
 
     init(broker: CredentialBroker) {
@@ -92,11 +96,12 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let channel = context.channel
-        // Answers to requests read together, and upstream lines read together, leave in one write.
-        let writer = CoalescingWriter(channel)
+        // Answers to requests read together, and upstream lines read together, leave in one write; an upstream's
+        // 4 MiB result is serialized off the loop, ahead of what its channel sends next.
+        let writer = LaneWriter<FrameLane>(channel)
         connection = broker.assumeIsolated { broker in
-            broker.connect(isCongested: { !channel.isWritable }) { message in
-                writer.write(ByteBuffer(bytes: message.frame))
+            // Congested too when frames pile up behind a large one still being serialized.
+            broker.connect(isCongested: { !channel.isWritable || writer.held > 64 }) { message in writer.write(message)
             }
         }
         context.fireChannelActive()
@@ -109,36 +114,36 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let connection else { return }
-        decoder.append(unwrapInboundIn(data).readableBytesView)
-        while true {
-            let object: JSONObject
-            do {
-                guard let next = try decoder.nextFrame() else { return }
-                object = next
-            } catch .frameTooLarge(let length) {
-                send(
-                    .failure(
-                        ref: nil, channel: nil, code: .malformedFrame,
-                        message: "a frame of \(length) bytes is over the limit; closing"),
-                    context: context)
-                context.close(promise: nil)  // framing is lost
-                return
-            } catch {
-                let reason = if case .malformedFrame(let why) = error { why } else { "\(error)" }
+        guard connection != nil else { return }
+        do {
+            try reader.read(unwrapInboundIn(data), context: context) { [self] object in
+                deliver(object, context: context)
+            } malformed: { [self] reason in
                 send(.failure(ref: nil, channel: nil, code: .malformedFrame, message: reason), context: context)
-                continue
             }
-            do {
-                let message = try BrokerMessage(object)
-                broker.assumeIsolated { $0.receive(message, connection: connection) }
-            } catch {
-                send(
-                    .failure(
-                        ref: object["ref"]?.stringValue, channel: object["channel"]?.intValue, code: error.code,
-                        message: error.message),
-                    context: context)
-            }
+        } catch {
+            let length = if case .frameTooLarge(let length) = error { length } else { 0 }
+            send(
+                .failure(
+                    ref: nil, channel: nil, code: .malformedFrame,
+                    message: "a frame of \(length) bytes is over the limit; closing"),
+                context: context)
+            context.close(promise: nil)  // framing is lost
+        }
+    }
+
+    /// Hands one frame's message to the broker, or answers why it is not one.
+    private func deliver(_ object: JSONObject, context: ChannelHandlerContext) {
+        guard let connection else { return }  // the connection ended while a large frame was parsed
+        do {
+            let message = try BrokerMessage(object)
+            broker.assumeIsolated { $0.receive(message, connection: connection) }
+        } catch {
+            send(
+                .failure(
+                    ref: object["ref"]?.stringValue, channel: object["channel"]?.intValue, code: error.code,
+                    message: error.message),
+                context: context)
         }
     }
 

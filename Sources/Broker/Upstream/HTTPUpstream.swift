@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BrokerProtocol
+import ChannelSupport
 import Foundation
 import Logging
 import MCPWire
@@ -495,7 +496,11 @@ actor HTTPUpstream: Upstream {
         case .sse:
             break
         }
-        request.body = .bytes(ByteBuffer(bytes: message.serialized))
+        // A heavy body is serialized on the thread pool, not on the few threads the broker's other tasks share.
+        let body =
+            message.outweighs(HeavyWork.weight)
+            ? try await HeavyWork.run { ByteBuffer(bytes: message.serialized) } : ByteBuffer(bytes: message.serialized)
+        request.body = .bytes(body)
         let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000))
         let status = Int(response.status.code)
         let sessionID = response.headers.first(name: "mcp-session-id")

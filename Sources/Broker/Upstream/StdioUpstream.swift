@@ -27,7 +27,7 @@ actor StdioUpstream {
     struct Running {
         let generation: Int
         /// The process's stdin (the pipe channel), with one flush for the requests forwarded in one turn of the loop.
-        let stdin: CoalescingWriter
+        let stdin: LaneWriter<Int>
         let stop: AsyncStream<Void>.Continuation
         let fingerprint: String
         /// Masks everything the process sends back; it goes with the process.
@@ -69,6 +69,10 @@ actor StdioUpstream {
     private var early = EarlyRequests()
     /// Cancellations that arrived before their request reached this actor (the two travel different paths).
     private var earlyCancellations: [String] = []
+    /// Messages read after a large line, waiting for it, per process generation (`readOffLoop`).
+    private var lineOrder = LaneQueue<Int, JSONRPCMessage>()
+    /// `exited` waiting for the large lines still being read: a process's last answer comes before "it exited".
+    private var linesRead: [CheckedContinuation<Void, Never>] = []
     /// Requests that already have their answer: a cancellation for one of them is too late and is dropped.
     private var recentlyFinished: [String] = []
     private var listenID: Int?
@@ -173,7 +177,7 @@ actor StdioUpstream {
         let (stopSignal, stop) = AsyncStream<Void>.makeStream()
         let era = await eras.era(for: plan.fingerprint)
         let running = Running(
-            generation: generation, stdin: CoalescingWriter(pipes.channel), stop: stop,
+            generation: generation, stdin: LaneWriter(pipes.channel), stop: stop,
             fingerprint: plan.fingerprint,
             masker: launch.masker, era: era ?? .modern, info: nil)
         state = .ready(running)
@@ -411,9 +415,16 @@ actor StdioUpstream {
         }
     }
 
+    /// Writes one message as a line. A heavy one (a client's 4 MiB arguments) is serialized on the thread pool, not
+    /// on the broker's loop that every workspace shares; the lines written after it wait for it (one lane: a
+    /// process reads its stdin in order).
     private func write(_ message: JSONRPCMessage) {
         guard case .ready(let running) = state else { return }
-        running.stdin.write(ByteBuffer(bytes: message.serialized + [0x0A]))
+        running.stdin.write(lane: 0, heavy: message.outweighs(HeavyWork.weight)) { Self.line(message) }
+    }
+
+    private static func line(_ message: JSONRPCMessage) -> ByteBuffer {
+        ByteBuffer(bytes: message.serialized + [0x0A])
     }
 
     // MARK: What the process says
@@ -439,21 +450,60 @@ actor StdioUpstream {
     private func handle(_ event: UpstreamPipes.Event, generation: Int) {
         guard generation == self.generation, let masker = currentMasker else { return }
         switch event {
+        case .line(let line) where line.count >= HeavyWork.bytes:
+            readOffLoop(line, masker: masker, generation: generation)
         case .line(let line):
-            let message: JSONRPCMessage
-            do {
-                message = try JSONRPCMessage.parse(line)
-            } catch {
-                logger.warning("upstream wrote something that is not JSON-RPC", metadata: ["upstream": "\(key)"])
-                return
-            }
-            deliver(masker.mayOccur(inJSON: line) ? masker.mask(message) : message)
+            guard let message = Self.read(line, masker: masker) else { return notJSONRPC() }
+            if let ready = lineOrder.arrive(message, lane: generation) { deliver(ready) }
         case .tooLong:
             logger.error("upstream wrote a line over the limit; stopping it", metadata: ["upstream": "\(key)"])
             if let runningPID { kill(-runningPID, SIGKILL) }
         case .closed:
             break  // the process's run ends with it; `exited` follows
         }
+    }
+
+    /// One line's message, masked; nil when it is not JSON-RPC.
+    private static func read(_ line: [UInt8], masker: SecretMasker) -> JSONRPCMessage? {
+        guard let message = try? JSONRPCMessage.parse(line) else { return nil }
+        return masker.mayOccur(inJSON: line) ? masker.mask(message) : message
+    }
+
+    /// Parses and masks a large line (an upstream's 4 MiB result) on the thread pool, not on the broker's loop that
+    /// every workspace shares; the lines after it wait for it (a progress notification stays before its result).
+    /// Stdout is not read meanwhile: an upstream writing large lines faster than they parse fills its pipe, not the
+    /// broker's memory or the pool's queue.
+    private func readOffLoop(_ line: [UInt8], masker: SecretMasker, generation: Int) {
+        let ticket = lineOrder.hold(lane: generation)
+        setReading(false)
+        HeavyWork.run(on: loop) { Self.read(line, masker: masker) }.whenComplete { [self] read in
+            assumeIsolated { upstream in
+                let message = try? read.get()  // nil inside: not JSON-RPC; a failure: the pool stopped with the broker
+                if message == nil { upstream.notJSONRPC() }
+                for ready in upstream.lineOrder.finish(ticket, with: message)
+                where generation == upstream.generation {
+                    upstream.deliver(ready)
+                }
+                guard !upstream.lineOrder.isHolding else { return }
+                if generation == upstream.generation { upstream.setReading(true) }
+                for waiter in upstream.linesRead { waiter.resume() }
+                upstream.linesRead = []
+            }
+        }
+    }
+
+    /// Starts or stops reading the process's stdout.
+    private func setReading(_ reading: Bool) {
+        switch state {
+        case .ready(let running), .stopping(let running):
+            try? running.stdin.writer.channel.syncOptions?.setOption(.autoRead, value: reading)  // fails once closed
+        default:
+            break
+        }
+    }
+
+    private func notJSONRPC() {
+        logger.warning("upstream wrote something that is not JSON-RPC", metadata: ["upstream": "\(key)"])
     }
 
     private var currentMasker: SecretMasker? {
@@ -523,6 +573,10 @@ actor StdioUpstream {
 
     private func exited(generation: Int, outcome: UpstreamProcess.Outcome) async {
         guard generation == self.generation else { return }
+        if lineOrder.isHolding {
+            await withCheckedContinuation { linesRead.append($0) }
+            guard generation == self.generation else { return }
+        }
         let wasStopping: Bool
         var running: Running?
         switch state {
@@ -535,7 +589,7 @@ actor StdioUpstream {
         default:
             wasStopping = false
         }
-        running?.stdin.channel.close(promise: nil)
+        running?.stdin.writer.channel.close(promise: nil)
         runningPID = nil
         listenID = nil
         let failures = pending
@@ -577,7 +631,7 @@ actor StdioUpstream {
 
     private func stopProcess(_ running: Running) {
         state = .stopping(running)
-        running.stdin.channel.close(mode: .output, promise: nil)
+        running.stdin.writer.channel.close(mode: .output, promise: nil)
         running.stop.yield()
     }
 

@@ -32,13 +32,13 @@ public final class BrokerLink: Sendable {
 
     private let channel: any Channel
     /// Requests sent in one turn of the loop (by concurrent clients) leave in one write.
-    private let writer: CoalescingWriter
+    private let writer: LaneWriter<FrameLane>
     private let waiting = Mutex(Waiting())
     private let eventSink: @Sendable (Event) -> Void
 
     private init(channel: any Channel, events: @escaping @Sendable (Event) -> Void) {
         self.channel = channel
-        self.writer = CoalescingWriter(channel)
+        self.writer = LaneWriter(channel)
         self.eventSink = events
     }
 
@@ -80,9 +80,11 @@ public final class BrokerLink: Sendable {
     /// Whether the connection is still up (a message sent now may still be lost if it ends meanwhile).
     public var isOpen: Bool { waiting.withLock { $0.isOpen } }
 
-    /// Sends a message that expects no answer.
+    /// Sends a message that expects no answer. A heavy payload (a client's 4 MiB arguments) is serialized on the
+    /// thread pool, not on the event loop the calling task runs on: the loops are the gateway's concurrency executor,
+    /// shared by every client. Its channel's later frames wait for it (a cancellation stays behind its request).
     public func send(_ message: BrokerMessage) {
-        writer.write(ByteBuffer(bytes: message.frame))
+        writer.write(message)
     }
 
     /// Sends a message carrying `ref` and waits for the answer with that ref; with a `timeout`, a broker that does
@@ -190,24 +192,25 @@ private final class FrameHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let holder: LinkHolder
-    private var decoder = FrameDecoder()
+    private let reader = FrameReader()
 
     init(holder: LinkHolder) {
         self.holder = holder
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        decoder.append(buffer.readableBytesView)
-        guard let link = holder.link.withLock({ $0 }) else { return }
-        while true {
-            do {
-                guard let object = try decoder.nextFrame() else { return }
-                if let message = try? BrokerMessage(object) { link.receive(message) }  // unknown frames: ignored
-            } catch {
-                context.close(promise: nil)  // the broker only sends well-formed frames; framing is lost
-                return
+        let holder = self.holder
+        do {
+            // An upstream's 4 MiB result is parsed on the thread pool, not on this loop, which also runs other
+            // clients' tasks; the frames of its channel that follow it wait for it.
+            try reader.read(unwrapInboundIn(data), context: context) { object in
+                guard let message = try? BrokerMessage(object) else { return }  // unknown frames: ignored
+                holder.link.withLock { $0 }?.receive(message)
+            } malformed: { _ in
+                context.close(promise: nil)  // the broker only sends well-formed frames
             }
+        } catch {
+            context.close(promise: nil)  // framing is lost
         }
     }
 }

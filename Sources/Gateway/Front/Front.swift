@@ -189,7 +189,7 @@ final class Front: Sendable {
     private func post(_ request: HTTPRequest, caller: Caller, note: RequestNote) async -> HTTPAnswer {
         let message: JSONRPCMessage
         do {
-            message = try JSONRPCMessage.parse(request.body.readableBytesView)
+            message = try await request.message()
         } catch {
             return .error(.badRequest, id: nil, error.code, error.message)
         }

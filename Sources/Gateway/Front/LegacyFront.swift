@@ -36,7 +36,7 @@ struct LegacyFront {
         }
         guard params?["_meta"]?["progressToken"] != nil else {
             let answer = await answer(id: id, method: method, params: params, session: session, caller: caller) { _ in }
-            return .message(.ok, answer)
+            return await .forwarded(.ok, answer)
         }
         let stream = EventStream()
         let task = Task {
@@ -282,7 +282,7 @@ extension Front {
         else { return .text(.notFound, "Could not find session\n") }
         let message: JSONRPCMessage
         do {
-            message = try JSONRPCMessage.parse(request.body.readableBytesView)
+            message = try await request.message()
         } catch {
             return .error(.badRequest, id: nil, error.code, error.message)
         }

@@ -78,7 +78,7 @@ struct ModernFront {
         guard params?["_meta"]?["progressToken"] != nil else {
             let outcome = await dispatcher.handle(
                 method, params: params, access: caller.access, session: ChannelKey.pool)
-            return .message(.ok, Self.message(id: id, method: method, outcome))
+            return await .forwarded(.ok, Self.message(id: id, method: method, outcome))
         }
         let stream = EventStream()
         let task = Task {

@@ -1,3 +1,4 @@
+import ChannelSupport
 import MCPWire
 import Synchronization
 
@@ -14,6 +15,8 @@ public final class EventStream: Sendable {
     private struct State {
         var queued = 0
         var queuedBytes = 0
+        /// Events waiting for a heavy message serialized off the loop, and the end waiting behind them.
+        var order = LaneQueue<Int, Pending>()
         var ended = false
         var onEnd: [@Sendable () -> Void] = []
         /// Whether the stream ended because its reader fell behind past the limits.
@@ -39,10 +42,36 @@ public final class EventStream: Sendable {
         for action in actions { action() }
     }
 
+    /// What waits behind a heavy message: an event, or the end of the stream.
+    private enum Pending {
+        case event(String)
+        case end
+    }
+
     /// Queues one JSON-RPC message as an `event: message`; false when the stream has ended.
+    ///
+    /// A heavy message (an upstream's 4 MiB result or progress) is serialized on the thread pool, not on the loop
+    /// the sender runs on (often the one reading the broker's frames, shared by every client); the events and the
+    /// end sent after it wait for it.
     @discardableResult
     public func send(_ message: JSONRPCMessage) -> Bool {
-        push("event: message\ndata: " + message.json.serializedString + "\n\n")
+        guard message.outweighs(HeavyWork.weight) else { return push(Self.event(message)) }
+        guard let ticket = state.withLock({ $0.ended ? nil : $0.order.hold(lane: 0) }) else { return false }
+        HeavyWork.run({ Self.event(message) }) { [self] event in
+            let (pending, overflow) = state.withLock { state in
+                let pending = state.order.finish(ticket, with: event.map { .event($0) })
+                var overflow: Overflow?
+                for case .event(let text) in pending where overflow == nil { overflow = enqueue(text, &state) }
+                return (pending, overflow)
+            }
+            if let overflow { return overflowed(report: overflow.report) }
+            if pending.contains(where: { if case .end = $0 { true } else { false } }) { continuation.finish() }
+        }
+        return true
+    }
+
+    private static func event(_ message: JSONRPCMessage) -> String {
+        "event: message\ndata: " + message.json.serializedString + "\n\n"
     }
 
     /// Queues a named event (the HTTP+SSE `endpoint` event).
@@ -64,9 +93,10 @@ public final class EventStream: Sendable {
         }
     }
 
-    /// Ends the stream after what is queued.
+    /// Ends the stream after what is queued (after a heavy message still being serialized, too).
     public func finish() {
-        continuation.finish()
+        let held = state.withLock { $0.order.arrive(.end, lane: 0) == nil }
+        if !held { continuation.finish() }
     }
 
     /// Runs `action` once when the stream ends, for whatever reason (at once if it already has).
@@ -88,22 +118,40 @@ public final class EventStream: Sendable {
         if already { action() }
     }
 
+    /// Queues an event in order: behind a heavy message still being serialized, or at once.
     @discardableResult
     private func push(_ text: String) -> Bool {
-        let (overflow, report) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
-            state.queued += 1
-            state.queuedBytes += text.utf8.count
-            let overflow = state.queued > Self.bufferLimit || (state.queued > 1 && state.queuedBytes > Self.byteLimit)
-            guard overflow, !state.overflowed else { return (overflow, nil) }
-            state.overflowed = true
-            return (true, state.onOverflow)
+        let outcome = state.withLock { state -> (queued: Bool, overflow: Overflow?) in
+            guard state.order.arrive(.event(text), lane: 0) != nil else { return (!state.ended, nil) }
+            let overflow = enqueue(text, &state)
+            return (overflow == nil && !state.ended, overflow)
         }
-        if overflow {
-            report?()
-            finish()
-            return false
+        if let overflow = outcome.overflow { overflowed(report: overflow.report) }
+        return outcome.queued
+    }
+
+    /// A reader that fell behind past the limits, and what to tell.
+    private struct Overflow {
+        let report: (@Sendable () -> Void)?
+    }
+
+    /// Counts `text` and yields it, under the lock (so events leave in the order they were decided); or reports an
+    /// overflow, for the caller to end the stream outside the lock (ending it runs `onTermination`, which locks).
+    private func enqueue(_ text: String, _ state: inout State) -> Overflow? {
+        state.queued += 1
+        state.queuedBytes += text.utf8.count
+        let overflow = state.queued > Self.bufferLimit || (state.queued > 1 && state.queuedBytes > Self.byteLimit)
+        guard overflow else {
+            continuation.yield(text)
+            return nil
         }
-        if case .enqueued = continuation.yield(text) { return true }
-        return false
+        guard !state.overflowed else { return Overflow(report: nil) }
+        state.overflowed = true
+        return Overflow(report: state.onOverflow)
+    }
+
+    private func overflowed(report: (@Sendable () -> Void)?) {
+        report?()
+        continuation.finish()
     }
 }

@@ -1,3 +1,4 @@
+import ChannelSupport
 import MCPWire
 import NIOCore
 import NIOHTTP1
@@ -27,6 +28,19 @@ public enum HTTPAnswer: Sendable {
         -> HTTPAnswer
     {
         json(status, message.json, headers: headers)
+    }
+
+    /// A JSON-RPC message carrying what an upstream answered, as a JSON body. A heavy one (an upstream's 4 MiB
+    /// result) is serialized on the thread pool (`HeavyWork`): the event loops it would take are the gateway's
+    /// concurrency executor, shared by every client.
+    static func forwarded(_ status: HTTPResponseStatus, _ message: JSONRPCMessage) async -> HTTPAnswer {
+        guard message.outweighs(HeavyWork.weight) else { return self.message(status, message) }
+        let json = message.json
+        // Cancelled (the client went away) or the pool stopped with the gateway: never serialized on the loop instead.
+        guard let body = try? await HeavyWork.run({ json.serialized }) else {
+            return .text(.serviceUnavailable, "the request was cancelled\n")
+        }
+        return .full(status, ["Content-Type": "application/json"], body)
     }
 
     /// A JSON-RPC error answering `id` (null when the request could not be read).

@@ -32,18 +32,23 @@ final class ClientRequests: Sendable {
         "elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots",
     ]
 
+    /// Far above any real client's options for one capability (a few flags).
+    static let maximumCapabilityWeight = 256
+
     /// What the client declared at `initialize` that upstreams may ask of it: its `elicitation`, `sampling` and
     /// `roots` (nil: none).
     var capabilities: JSONValue? {
         state.withLock { $0.capabilities }
     }
 
-    /// Notes the capabilities of the client's `initialize` params.
+    /// Notes the capabilities of the client's `initialize` params. One heavier than `maximumCapabilityWeight` is
+    /// noted bare (`{}`, the capability without its options): every upstream opened for the session carries them,
+    /// and a client's megabytes there would be parsed and serialized again at each open.
     func declare(initializeParams params: JSONValue?) {
         var declared: JSONObject = [:]
         for name in Set(Self.capabilityOfRequest.values).sorted() {
             if let capability = params?["capabilities"]?[name], capability.objectValue != nil {
-                declared[name] = capability
+                declared[name] = capability.outweighs(Self.maximumCapabilityWeight) ? .object([:]) : capability
             }
         }
         state.withLock { $0.capabilities = declared.isEmpty ? nil : .object(declared) }

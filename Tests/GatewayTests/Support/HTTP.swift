@@ -4,7 +4,7 @@ import MCPWire
 /// A deliberately plain HTTP/1.1 client over a loopback socket, so tests see exactly what the gateway sends:
 /// status, headers and bytes, and server-sent events as they arrive.
 enum HTTP {
-    struct Response {
+    struct Response: Sendable {
         let status: Int
         let headers: [(String, String)]
         let body: [UInt8]
