@@ -6,15 +6,16 @@ import NIOCore
 /// large one (`HeavyWork.bytes` or more) on the thread pool, and hands each parsed object on in its lane's order
 /// (`FrameLane`): a large frame holds back the frames of its own lane only.
 ///
-/// At most `maximumParsing` large frames are parsed at once per connection; past that the channel stops reading
-/// until one is done, so a peer sending large frames faster than they parse fills its socket, not this process's
-/// memory or the pool's queue. Loop-bound, like the handler that owns it.
+/// Past `maximumBytesParsing` of large frames being parsed at once, the channel stops reading until one is done, so
+/// a peer sending large frames faster than they parse fills its socket, not this process's memory or the pool's
+/// queue. (Stopping the reading holds up the connection's small frames too: the gateway caps each workspace's large
+/// bodies in flight at a quarter of this, `LargeBodies`.) Loop-bound, like the handler that owns it.
 public final class FrameReader {
-    public static let maximumParsing = 8
+    public static let maximumBytesParsing = 64 << 20
 
     private var decoder = FrameDecoder()
     private var order = LaneQueue<FrameLane, JSONObject>()
-    private var parsing = 0
+    private var bytesParsing = 0
 
     public init() {}
 
@@ -26,7 +27,7 @@ public final class FrameReader {
         malformed: @escaping (String) -> Void
     ) throws(FrameDecoder.Failure) {
         decoder.append(bytes.readableBytesView)
-        while true {
+        while context.channel.isActive {  // a frame that closed the channel ends the reading
             do throws(FrameDecoder.Failure) {
                 if let length = decoder.nextFrameLength, length >= HeavyWork.bytes,
                     let payload = try decoder.nextPayload()
@@ -49,8 +50,10 @@ public final class FrameReader {
         malformed: @escaping (String) -> Void
     ) {
         let ticket = order.hold(lane: FrameLane.of(payload))
-        parsing += 1
-        if parsing == Self.maximumParsing { try? context.channel.syncOptions?.setOption(.autoRead, value: false) }
+        bytesParsing += payload.count
+        if bytesParsing > Self.maximumBytesParsing {
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)  // fails only once closed
+        }
         let bound = NIOLoopBound((self, context, deliver, malformed), eventLoop: context.eventLoop)
         HeavyWork.run(on: context.eventLoop) { () -> Result<JSONObject, FrameDecoder.Failure> in
             Result { () throws(FrameDecoder.Failure) in try FrameDecoder.object(payload) }
@@ -62,9 +65,10 @@ public final class FrameReader {
             case .success(.failure(.malformedFrame(let reason))): malformed(reason)
             case .success(.failure(.frameTooLarge)), .failure: malformed("the process is stopping")  // the pool stopped
             }
-            for ready in reader.order.finish(ticket, with: object) { deliver(ready) }
-            reader.parsing -= 1
-            if reader.parsing == Self.maximumParsing - 1 {
+            for ready in reader.order.finish(ticket, with: object) where context.channel.isActive { deliver(ready) }
+            let wasOver = reader.bytesParsing > Self.maximumBytesParsing
+            reader.bytesParsing -= payload.count
+            if wasOver, reader.bytesParsing <= Self.maximumBytesParsing {
                 try? context.channel.syncOptions?.setOption(.autoRead, value: true)  // fails only once closed
             }
         }

@@ -45,7 +45,7 @@ public final class LaneWriter<Lane: Hashable & Sendable>: Sendable {
         HeavyWork.run(on: writer.channel.eventLoop, serialize).whenComplete { [self] bytes in
             // On the loop. Only a pool shut down as the process stops fails: the message is dropped with the channel.
             state.withLock { $0.outbox += $0.order.finish(ticket, with: try? bytes.get()) }
-            drain()
+            drain(flushing: true)
         }
     }
 
@@ -57,18 +57,25 @@ public final class LaneWriter<Lane: Hashable & Sendable>: Sendable {
             state.drainScheduled = true
             loop.execute { [self] in
                 self.state.withLock { $0.drainScheduled = false }
-                drain()
+                drain(flushing: true)
             }
         }
         return false
     }
 
-    /// Writes everything in the outbox, in order. On the loop only, so drains never overlap.
-    private func drain() {
+    /// Writes everything in the outbox, in order. On the loop only, so drains never overlap. A drain of its own
+    /// flushes at once (a second task for the flush would cost as much as the first); one made by a write on the
+    /// loop leaves the flush to `CoalescingWriter`, once for the turn.
+    private func drain(flushing: Bool = false) {
         let ready = state.withLock { state in
             defer { state.outbox = [] }
             return state.outbox
         }
-        for bytes in ready { writer.write(bytes) }
+        guard flushing else {
+            for bytes in ready { writer.write(bytes) }
+            return
+        }
+        for bytes in ready { writer.channel.write(bytes, promise: nil) }
+        if !ready.isEmpty { writer.channel.flush() }
     }
 }

@@ -88,6 +88,7 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
 
     private let broker: CredentialBroker
     private let reader = FrameReader()
+    private var writer: LaneWriter<FrameLane>?
     private var connection: Int?
 
     init(broker: CredentialBroker) {
@@ -99,6 +100,7 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
         // Answers to requests read together, and upstream lines read together, leave in one write; an upstream's
         // 4 MiB result is serialized off the loop, ahead of what its channel sends next.
         let writer = LaneWriter<FrameLane>(channel)
+        self.writer = writer
         connection = broker.assumeIsolated { broker in
             // Congested too when frames pile up behind a large one still being serialized.
             broker.connect(isCongested: { !channel.isWritable || writer.held > 64 }) { message in writer.write(message)
@@ -123,12 +125,12 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
             }
         } catch {
             let length = if case .frameTooLarge(let length) = error { length } else { 0 }
-            send(
-                .failure(
-                    ref: nil, channel: nil, code: .malformedFrame,
-                    message: "a frame of \(length) bytes is over the limit; closing"),
-                context: context)
-            context.close(promise: nil)  // framing is lost
+            let refusal = BrokerMessage.failure(
+                ref: nil, channel: nil, code: .malformedFrame,
+                message: "a frame of \(length) bytes is over the limit; closing")
+            // Flushed before the close, past whatever else waits: framing is lost, order no longer matters.
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: refusal.frame)), promise: nil)
+            context.close(promise: nil)
         }
     }
 
@@ -151,8 +153,11 @@ private final class BrokerConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)  // the peer reset the connection; channelInactive cleans up
     }
 
+    /// Sends an answer of the connection's own (a failure) in its lane, behind a large frame of that lane still
+    /// being serialized.
     private func send(_ message: BrokerMessage, context: ChannelHandlerContext) {
-        context.writeAndFlush(NIOAny(ByteBuffer(bytes: message.frame)), promise: nil)
+        guard let writer else { return context.writeAndFlush(NIOAny(ByteBuffer(bytes: message.frame)), promise: nil) }
+        writer.write(message)
     }
 }
 

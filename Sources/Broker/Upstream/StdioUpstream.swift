@@ -573,13 +573,14 @@ actor StdioUpstream {
 
     private func exited(generation: Int, outcome: UpstreamProcess.Outcome) async {
         guard generation == self.generation else { return }
+        let atExit = state  // a `stop` while the last lines are read must not turn a crash into a stop
         if lineOrder.isHolding {
             await withCheckedContinuation { linesRead.append($0) }
             guard generation == self.generation else { return }
         }
         let wasStopping: Bool
         var running: Running?
-        switch state {
+        switch atExit {
         case .stopping(let r):
             wasStopping = true
             running = r

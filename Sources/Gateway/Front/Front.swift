@@ -18,6 +18,8 @@ final class Front: Sendable {
     let metricsToken: String?
     /// The `Host` values served (the DNS-rebinding defence).
     let hostCheck: HostCheck
+    /// Each workspace's large bodies in flight, capped.
+    let largeBodies = LargeBodies()
 
     init(
         broker: BrokerAccess, authenticator: Authenticator, dispatcher: Dispatcher, subscribers: Subscribers,
@@ -75,12 +77,23 @@ final class Front: Sendable {
         case .passed(let passed, let served): (caller, endpoint) = (passed, served)
         }
         switch (endpoint, request.method) {
-        case ("mcp", .POST): return await post(request, caller: caller, note: note)
         case ("mcp", .GET): return openStream(request, caller: caller)
         case ("mcp", .DELETE): return deleteSession(request, caller: caller)
         case ("sse", .GET): return openSSE(request, caller: caller)
-        default: return await postMessage(request, caller: caller, note: note)
+        default: break
         }
+        guard let admission = largeBodies.admit(request.body.readableBytes, workspace: caller.access.workspace.slug)
+        else {
+            return .text(
+                .tooManyRequests,
+                "this workspace has too many large requests in flight; retry when one has been answered\n",
+                headers: ["Retry-After": "1"])
+        }
+        if endpoint == "mcp" {
+            defer { admission.end() }
+            return await post(request, caller: caller, note: note)
+        }
+        return await postMessage(request, caller: caller, note: note, admission: admission)
     }
 
     /// The checks that need only the head, in order: `Host`, route, `Origin`, token, method.

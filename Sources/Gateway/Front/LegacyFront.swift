@@ -276,7 +276,12 @@ extension Front {
     }
 
     /// POST on `/messages?sessionId=…`: accepted at once; the answer goes on the session's `/sse` stream.
-    func postMessage(_ request: HTTPRequest, caller: Caller, note: RequestNote) async -> HTTPAnswer {
+    /// `admission`: the body's place among its workspace's large bodies in flight, ended once it is answered.
+    func postMessage(
+        _ request: HTTPRequest, caller: Caller, note: RequestNote, admission: LargeBodies.Admission
+    ) async -> HTTPAnswer {
+        var answeredLater = false
+        defer { if !answeredLater { admission.end() } }
         guard let id = request.query("sessionId") ?? request.query("session_id"),
             let session = session(id, caller: caller)
         else { return .text(.notFound, "Could not find session\n") }
@@ -295,7 +300,9 @@ extension Front {
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
             session.push(.result(id: requestID, result: result))
         case .request(let requestID, let method, let params):
+            answeredLater = true
             Task {
+                defer { admission.end() }
                 let answer = await legacy.answer(
                     id: requestID, method: method, params: params, session: session, caller: caller
                 ) { session.push($0) }

@@ -17,6 +17,8 @@ public final class EventStream: Sendable {
         var queuedBytes = 0
         /// Events waiting for a heavy message serialized off the loop, and the end waiting behind them.
         var order = LaneQueue<Int, Pending>()
+        /// `finish` was called: nothing more is accepted, though what came before may still be on its way.
+        var finishing = false
         var ended = false
         var onEnd: [@Sendable () -> Void] = []
         /// Whether the stream ended because its reader fell behind past the limits.
@@ -56,16 +58,17 @@ public final class EventStream: Sendable {
     @discardableResult
     public func send(_ message: JSONRPCMessage) -> Bool {
         guard message.outweighs(HeavyWork.weight) else { return push(Self.event(message)) }
-        guard let ticket = state.withLock({ $0.ended ? nil : $0.order.hold(lane: 0) }) else { return false }
+        let ticket = state.withLock { $0.ended || $0.finishing ? nil : $0.order.hold(lane: 0) }
+        guard let ticket else { return false }
         HeavyWork.run({ Self.event(message) }) { [self] event in
-            let (pending, overflow) = state.withLock { state in
-                let pending = state.order.finish(ticket, with: event.map { .event($0) })
-                var overflow: Overflow?
-                for case .event(let text) in pending where overflow == nil { overflow = enqueue(text, &state) }
-                return (pending, overflow)
+            let (ends, overflow) = state.withLock { state -> (Bool, Overflow?) in
+                for pending in state.order.finish(ticket, with: event.map { .event($0) }) {
+                    guard case .event(let text) = pending else { return (true, nil) }  // nothing follows the end
+                    if let overflow = enqueue(text, &state) { return (false, overflow) }
+                }
+                return (false, nil)
             }
-            if let overflow { return overflowed(report: overflow.report) }
-            if pending.contains(where: { if case .end = $0 { true } else { false } }) { continuation.finish() }
+            if let overflow { overflowed(report: overflow.report) } else if ends { continuation.finish() }
         }
         return true
     }
@@ -95,7 +98,10 @@ public final class EventStream: Sendable {
 
     /// Ends the stream after what is queued (after a heavy message still being serialized, too).
     public func finish() {
-        let held = state.withLock { $0.order.arrive(.end, lane: 0) == nil }
+        let held = state.withLock { state in
+            state.finishing = true
+            return state.order.arrive(.end, lane: 0) == nil
+        }
         if !held { continuation.finish() }
     }
 
@@ -122,6 +128,7 @@ public final class EventStream: Sendable {
     @discardableResult
     private func push(_ text: String) -> Bool {
         let outcome = state.withLock { state -> (queued: Bool, overflow: Overflow?) in
+            guard !state.finishing else { return (false, nil) }
             guard state.order.arrive(.event(text), lane: 0) != nil else { return (!state.ended, nil) }
             let overflow = enqueue(text, &state)
             return (overflow == nil && !state.ended, overflow)
