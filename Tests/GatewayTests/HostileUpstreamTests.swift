@@ -55,17 +55,9 @@ import Testing
     func guessedProgressTokensReachNoOtherWorkspace(attackerEra: String, clientEra: String) throws {
         let (harness, victim, evil, upstream) = try Self.twoWorkspaces(attackerEra: attackerEra)
         defer { withExtendedLifetime(upstream) { harness.stop() } }
-        let victimAnswer = Mutex<String?>(nil)
-        let victimDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let text = (try? Self.victimCall(harness, token: victim, era: clientEra, milliseconds: 3000)) ?? "failed"
-            victimAnswer.withLock { $0 = text }
-            victimDone.signal()
-        }
-        var rounds = 0
-        var victimFinished = false
-        repeat {
-            rounds += 1
+        let (answer, rounds) = try Self.attack(while: {
+            (try? Self.victimCall(harness, token: victim, era: clientEra, milliseconds: 3000)) ?? "failed"
+        }) { rounds in
             let guessed = try HTTP.post(
                 port: harness.port, harness.path("evil"), token: evil,
                 #"{"jsonrpc":"2.0","id":\#(rounds),"method":"tools/call","params":{"name":"bad__guess_progress","arguments":{"count":200},"_meta":{"progressToken":"evil-\#(rounds)","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#,
@@ -74,13 +66,33 @@ import Testing
                     ("Mcp-Name", "bad__guess_progress"),
                 ])
             #expect(guessed.json?["result"]?["content"]?.arrayValue?.first?["text"] == "guessed", "\(guessed.text)")
-            victimFinished = victimDone.wait(timeout: .now()) == .success
-        } while !victimFinished && rounds < 50
-        if !victimFinished { victimDone.wait() }
-        let answer = try #require(victimAnswer.withLock { $0 })
+        }
         #expect(answer.contains("slept"), "\(answer)")
         #expect(!answer.contains("INJECTED"), "\(answer)")
         #expect(rounds > 1, "the attacker guessed only once while the victim's call was in flight")
+    }
+
+    /// Runs `victim` (a call that takes a few seconds) on a thread of its own and, until it has answered, `attack`
+    /// round after round (given the round's number, from 1; at most 50): the victim's answer and the rounds made.
+    static func attack(
+        while victim: @escaping @Sendable () -> String, _ attack: (Int) throws -> Void
+    ) throws -> (answer: String, rounds: Int) {
+        let victimAnswer = Mutex<String?>(nil)
+        let victimDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let answer = victim()
+            victimAnswer.withLock { $0 = answer }
+            victimDone.signal()
+        }
+        var rounds = 0
+        var victimFinished = false
+        repeat {
+            rounds += 1
+            try attack(rounds)
+            victimFinished = victimDone.wait(timeout: .now()) == .success
+        } while !victimFinished && rounds < 50
+        if !victimFinished { victimDone.wait() }
+        return (try #require(victimAnswer.withLock { $0 }), rounds)
     }
 
     /// `victim` with the stdio test upstream `calm`; `evil` with `bad`, the test upstream on `transport` (stdio, or
@@ -122,20 +134,13 @@ import Testing
         defer { withExtendedLifetime(upstream) { harness.stop() } }
         let path = harness.path("victim")
         let (session, stream) = try HotReloadTests.legacySession(harness, token: victim, path: path)
-        let victimAnswer = Mutex<String?>(nil)
-        let victimDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
+        let (answer, rounds) = try Self.attack(while: {
             let answer = try? HTTP.post(
                 port: harness.port, path, token: victim,
                 #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"calm__sleep","arguments":{"ms":3000}}}"#,
                 headers: [("Mcp-Session-Id", session), ("MCP-Protocol-Version", "2025-11-25")])
-            victimAnswer.withLock { $0 = answer?.text ?? "failed" }
-            victimDone.signal()
-        }
-        var rounds = 0
-        var victimFinished = false
-        repeat {
-            rounds += 1
+            return answer?.text ?? "failed"
+        }) { rounds in
             let guessed = try Self.attackerCall(
                 harness, token: evil, id: rounds, tool: "guess_ids", arguments: #"{"count":50}"#)
             // Its own call may take one of its guesses as its answer, or end without one (it is that call's
@@ -143,10 +148,7 @@ import Testing
             // under the attacker's own id.
             #expect(guessed.json?["result"] != nil || guessed.json?["error"] != nil, "\(guessed.text.prefix(300))")
             #expect(guessed.json?["id"] == .number("\(rounds)"))
-            victimFinished = victimDone.wait(timeout: .now()) == .success
-        } while !victimFinished && rounds < 50
-        if !victimFinished { victimDone.wait() }
-        let answer = try #require(victimAnswer.withLock { $0 })
+        }
         #expect(answer.contains("slept"), "\(answer)")
         #expect(!answer.contains("INJECTED"), "\(answer)")
         // Something that must reach the victim's stream, behind whatever did: a server installed in its workspace.
