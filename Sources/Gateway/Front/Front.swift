@@ -35,6 +35,8 @@ final class Front: Sendable {
         let token: AuthenticatedToken
         let target: Target
         let access: Access
+        /// The hash the snapshot that granted `access` lists for the token (how a subscriber knows it later).
+        let tokenHash: String?
     }
 
     /// Answers one request, counts it, and logs it in one line (at `info`).
@@ -158,7 +160,10 @@ final class Front: Sendable {
                 metrics.authFailure(.notGranted)
                 return .failure(.unauthorized)
             }
-            return .success(Caller(token: authenticated, target: target, access: access))
+            return .success(
+                Caller(
+                    token: authenticated, target: target, access: access,
+                    tokenHash: current.tokenHash(of: authenticated)))
         }
     }
 
