@@ -28,26 +28,28 @@ struct WorkspaceTokenCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a workspace's tokens (never the tokens).")
+        static let configuration = CommandConfiguration(
+            abstract: "List a workspace's tokens (never the tokens); revoked ones only with --all.")
         @OptionGroup var global: GlobalOptions
         @Argument var slug: String
+        @Flag(help: "Also list revoked tokens, with when they were revoked.") var all = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let tokens = try global.openVault().workspaceTokens(workspace: slug)
+            let tokens = try global.openVault().workspaceTokens(workspace: slug, includeRevoked: all)
             if json {
                 try Output.json(tokens.map(TokenJSON.init))
                 return
             }
             Output.table(
-                ["NAME", "FEATURESETS", "STATUS", "CREATED", "EXPIRES", "LAST USED"],
+                ["NAME", "FEATURESETS", "STATUS", "CREATED", "EXPIRES", "LAST USED"] + (all ? ["REVOKED"] : []),
                 tokens.map {
                     [
                         $0.name, $0.featureSets.isEmpty ? "all" : $0.featureSets.joined(separator: ","),
                         TokenJSON.status($0), Output.time($0.createdAt), Output.time($0.expiresAt),
                         Output.time($0.lastUsedAt),
-                    ]
-                }, empty: "No tokens in \(slug).")
+                    ] + (all ? [Output.time($0.revokedAt)] : [])
+                }, empty: "No tokens in \(slug)" + (all ? "." : " (revoked ones: --all)."))
         }
     }
 
