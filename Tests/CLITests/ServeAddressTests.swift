@@ -55,6 +55,7 @@ struct ServeAddressTests {
         let result = try cli.run(["serve", "--listen", "127.0.0.1:0"])
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("error: no vault in \(cli.home); run `sealgate init` first"), "\(result.stderr)")
-        #expect(result.stderr.contains("(vault schema") && result.stderr.contains("starting"))  // logged first, even then
+        // The version is logged first, even then.
+        #expect(result.stderr.contains("(vault schema") && result.stderr.contains("starting"))
     }
 }

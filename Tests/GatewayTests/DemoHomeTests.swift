@@ -35,6 +35,7 @@ import Testing
         let created = try harness.ok(["workspace", "token", "create", "demo", "--name", "test"])
         let token = String(try #require(created.firstMatch(of: /mwt_[A-Za-z0-9_-]+/)).0)
         try harness.start()
+        #expect(harness.logs.contains("sealgate client-config demo --url http://127.0.0.1:\(harness.port)\n"))
         let client = try PythonClient(
             venv: "v2", url: harness.url("demo"), token: token, transport: "streamable", mode: "auto",
             steps: [

@@ -63,6 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
         lines.append("")
         lines.append("Client config (mcpServers):")
         lines.append(JSONValue.object(["mcpServers": .object(servers)]).serializedString)
+        let slug = snapshot?.workspaces.first?.slug ?? "SLUG"
+        lines.append(
+            "Configs for Claude Code, VS Code and Cursor, with a token in SEALGATE_TOKEN: "
+                + "sealgate client-config \(slug) --url \(base)")
         return lines.joined(separator: "\n")
     }
 }
