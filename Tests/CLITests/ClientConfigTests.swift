@@ -56,6 +56,16 @@ struct ClientConfigTests {
         #expect(placeholder.stderr.contains("warning: SEALGATE_TOKEN is not set"))
         #expect(placeholder.stderr.contains("sealgate workspace token create eng --name NAME --client-config"))
 
+        // The URL is resolved as `connect` resolves it: a base, a base under a prefix, or part of the endpoint.
+        for (given, endpoint) in [
+            ("http://127.0.0.1:9000/ws/", "http://127.0.0.1:9000/ws/eng/mcp"),
+            ("http://127.0.0.1:9000/ws/eng", "http://127.0.0.1:9000/ws/eng/mcp"),
+            ("https://gw.example/sealgate", "https://gw.example/sealgate/ws/eng/mcp"),
+            ("http://127.0.0.1:9000/active/mcp", "http://127.0.0.1:9000/active/mcp"),
+        ] {
+            let out = try cli.ok(["client-config", "eng", "--url", given], env: ["SEALGATE_TOKEN": token])
+            try Self.expectConfigs(out, name: "eng", url: endpoint, token: token)
+        }
         let other = try cli.fails(64, ["client-config", "eng", "--url", "http://127.0.0.1:9000/ws/ops/mcp"])
         #expect(other.contains("workspace 'ops', not 'eng'"))
     }

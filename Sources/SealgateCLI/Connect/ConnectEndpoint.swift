@@ -14,7 +14,8 @@ enum ConnectEndpoint {
             throw ValidationError(
                 "--url \(url) is not an http(s) URL; pass the gateway's base URL, e.g. --url http://127.0.0.1:8787")
         }
-        let segments = components.path.split(separator: "/").map(String.init)
+        var segments = components.path.split(separator: "/").map(String.init)
+        if segments.last == "ws" { segments.removeLast() }  // `…/ws/`: the base URL, as far as the user went
         if let ws = segments.lastIndex(of: "ws"), ws + 1 < segments.count {
             let named = segments[ws + 1]
             guard named == slug else {
