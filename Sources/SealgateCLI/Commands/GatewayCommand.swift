@@ -46,8 +46,10 @@ struct GatewayCommand: AsyncParsableCommand {
                         FileHandle.standardOutput.write(Data("LISTENING \(port)\n".utf8))
                         logger.notice("gateway listening on http://\(host):\(port)")
                     }
-                } catch  where !listening.load(ordering: .relaxed) {
-                    throw ListenCheck.failure(error, address: address)  // the bind failed: say where and what to do
+                } catch {
+                    // Before it listened, only the bind can have failed: say where, and what to do.
+                    if !listening.load(ordering: .relaxed) { throw ListenCheck.failure(error, address: address) }
+                    throw error
                 }
             }
             group.addTask {
