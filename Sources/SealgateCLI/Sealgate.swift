@@ -3,6 +3,7 @@ import Broker
 import BrokerClient
 import BrokerProtocol
 import Foundation
+import Gateway
 import Vault
 
 /// `sealgate`: the vault, the broker and the gateway behind one command.
@@ -10,14 +11,18 @@ struct Sealgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sealgate",
         abstract: "A sealed secrets vault and credential broker for MCP workspaces.",
+        version: Sealgate.version,
         subcommands: [
             InitCommand.self, WorkspaceCommand.self, ServerCommand.self, MCPCommand.self, SecretsCommand.self,
             FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, BrokerCommand.self,
             LeasesCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self, ConnectCommand.self,
-            AnalyticsCommand.self,
+            AnalyticsCommand.self, ClientConfigCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions
+
+    /// What `--version` prints: the release, and the vault schema it writes (a vault of a newer schema is refused).
+    static var version: String { "sealgate \(Release.version) (vault schema \(SecretVault.schemaVersion))" }
 }
 
 /// The entry point: hardens the process, runs the command, and turns every error into `error: …` and an exit code.

@@ -10,10 +10,16 @@ extension SecretVault {
         let info = try writeReturning { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             try Self.requireFeatureSets(featureSets, in: ws, tx)
-            guard try tx.tokens(where: "t.workspace_id = ? AND t.name = ?", [ws.id, name]).isEmpty else {
+            // Revoked tokens keep their rows (and their audit links) but not their names.
+            guard
+                try tx.tokens(where: "t.workspace_id = ? AND t.name = ? AND t.revoked_at IS NULL", [ws.id, name])
+                    .isEmpty
+            else {
                 throw VaultError(
                     .refused, "workspace '\(ws.slug)' already has a token named '\(name)'",
-                    remedy: "choose another --name, or revoke it first")
+                    remedy:
+                        "choose another --name, or revoke it first (`sealgate workspace token revoke \(ws.slug) \(name)`)"
+                )
             }
             let id = try tx.insertToken(
                 kind: .workspace, workspaceID: ws.id, name: name, hash: hash, featureSets: featureSets,
@@ -26,10 +32,13 @@ extension SecretVault {
         return IssuedToken(info: info, token: token)
     }
 
-    public func workspaceTokens(workspace: String) throws(VaultError) -> [TokenInfo] {
+    /// The workspace's tokens, by name; revoked ones only when `includeRevoked` (a name may then appear more than
+    /// once: at most one of its tokens is not revoked).
+    public func workspaceTokens(workspace: String, includeRevoked: Bool = false) throws(VaultError) -> [TokenInfo] {
         try read { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
-            return try tx.tokens(where: "t.workspace_id = ?", [ws.id])
+            return try tx.tokens(
+                where: "t.workspace_id = ?" + (includeRevoked ? "" : " AND t.revoked_at IS NULL"), [ws.id])
         }
     }
 
@@ -37,13 +46,14 @@ extension SecretVault {
         let now = clock()
         try write { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
-            guard let token = try tx.tokens(where: "t.workspace_id = ? AND t.name = ?", [ws.id, name]).first else {
+            let named = try tx.tokens(where: "t.workspace_id = ? AND t.name = ?", [ws.id, name])
+            guard let token = named.first(where: { $0.revokedAt == nil }) else {
+                if !named.isEmpty {
+                    throw VaultError(.refused, "token '\(name)' is already revoked", remedy: "nothing to do")
+                }
                 throw VaultError(
                     .notFound, "workspace '\(ws.slug)' has no token named '\(name)'",
                     remedy: "see `sealgate workspace token list \(ws.slug)`")
-            }
-            guard token.revokedAt == nil else {
-                throw VaultError(.refused, "token '\(name)' is already revoked", remedy: "nothing to do")
             }
             try tx.revokeToken(id: token.id, now: now)
             return AuditEvent(event: "token.revoke", workspace: ws.slug, target: name)
@@ -78,8 +88,11 @@ extension SecretVault {
         let hash = AccessToken.hash(token, key: keyring.tokenHashKey)
         let now = clock()
         let info = try writeReturning { tx in
-            guard try tx.tokens(where: "t.kind = 'client' AND t.name = ?", [name]).isEmpty else {
-                throw VaultError(.refused, "client '\(name)' already exists", remedy: "choose another name")
+            guard try tx.tokens(where: "t.kind = 'client' AND t.name = ? AND t.revoked_at IS NULL", [name]).isEmpty
+            else {
+                throw VaultError(
+                    .refused, "client '\(name)' already exists",
+                    remedy: "choose another name, or revoke it first (`sealgate client revoke \(name)`)")
             }
             let id = try tx.insertToken(
                 kind: .client, workspaceID: nil, name: name, hash: hash, featureSets: [],
@@ -116,11 +129,23 @@ extension SecretVault {
         }
     }
 
-    public func clients() throws(VaultError) -> [ClientInfo] {
+    /// The clients, by name; revoked ones only when `includeRevoked` (then a name may appear more than once).
+    public func clients(includeRevoked: Bool = false) throws(VaultError) -> [ClientInfo] {
         try read { tx in
-            try tx.tokens(where: "t.kind = 'client'").map {
+            try tx.tokens(where: "t.kind = 'client'" + (includeRevoked ? "" : " AND t.revoked_at IS NULL")).map {
                 ClientInfo(token: $0, grants: try tx.grants(tokenID: $0.id))
             }
+        }
+    }
+
+    /// Revokes a client: its token stops working, and the row stays (with its grants) as a record, marked
+    /// revoked; its name is free for a new client.
+    public func revokeClient(name: String) throws(VaultError) {
+        let now = clock()
+        try write { tx in
+            let token = try Self.resolveClient(name, in: tx)
+            try tx.revokeToken(id: token.id, now: now)
+            return AuditEvent(event: "client.revoke", target: name)
         }
     }
 
@@ -133,8 +158,11 @@ extension SecretVault {
         }
     }
 
+    /// The client of that name that is not revoked: a revoked one can be neither granted nor deleted.
     static func resolveClient(_ name: String, in tx: VaultTransaction) throws -> TokenInfo {
-        guard let token = try tx.tokens(where: "t.kind = 'client' AND t.name = ?", [name]).first else {
+        guard
+            let token = try tx.tokens(where: "t.kind = 'client' AND t.name = ? AND t.revoked_at IS NULL", [name]).first
+        else {
             throw VaultError(.notFound, "no client '\(name.prefix(80))'", remedy: "see `sealgate client list`")
         }
         return token

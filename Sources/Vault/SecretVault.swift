@@ -7,6 +7,8 @@ import Glibc
 public final class SecretVault {
     /// How many versions of each secret are kept; older ones are destroyed when a new one is added.
     public static let keptVersions = 10
+    /// The version of the database schema this build writes (older vaults are migrated to it when opened).
+    public static var schemaVersion: Int { Schema.version }
 
     public let home: VaultHome
     /// Who the audit log names for changes made through this handle, e.g. `cli:alice(uid 1000)`.

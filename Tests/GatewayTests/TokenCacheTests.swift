@@ -46,6 +46,41 @@ import Testing
     }
 }
 
+extension TokenCacheTests {
+    static func snapshot(generation: Int64, defaultHash: String) -> ConfigSnapshot {
+        let listed = ConfigSnapshot.Token(name: "default", hash: defaultHash, featureSets: [], expiresAt: nil)
+        return ConfigSnapshot(
+            generation: generation, activeWorkspace: "eng",
+            workspaces: [.init(slug: "eng", name: "Eng", servers: [], featureSets: [], tokens: [listed])],
+            clients: [])
+    }
+
+    /// The token is revoked and its name given to a new token while the gateway waits for the broker's answer,
+    /// and the snapshot saying so arrives first. The answer must be tied to the hash listed when the question was
+    /// asked: tied to the newer one, the revoked token would pass the cache's check as the new token for a minute.
+    @Test(.timeLimit(.minutes(1))) func anAnswerIsTiedToTheHashListedWhenTheBrokerWasAsked() async throws {
+        let access = BrokerAccess()
+        _ = access.store(Self.snapshot(generation: 1, defaultHash: "h1"))
+        let replaced = Mutex(false)
+        let broker = try await AnsweringBroker.start {
+            guard !replaced.withLock({ $0 }) else { return }
+            replaced.withLock { $0 = true }
+            _ = access.store(Self.snapshot(generation: 2, defaultHash: "h2"))  // `default` is another token now
+        }
+        defer { broker.close() }
+        access.attach(broker.link)
+        let authenticator = Authenticator(broker: access)
+
+        guard case .valid(_, let hash) = await authenticator.check(Self.token, peer: "127.0.0.1") else {
+            Issue.record("the broker's positive answer was not taken")
+            return
+        }
+        #expect(hash == "h1")  // what the gateway authorizes against must still say h1, and it says h2: refused
+        _ = await authenticator.check(Self.token, peer: "127.0.0.1")
+        #expect(broker.asked == 2)  // not answered from the cache under the new token's hash
+    }
+}
+
 /// A broker socket whose one connection answers every `authenticate` with a workspace token of `eng`, counting the
 /// questions.
 private final class AnsweringBroker: Sendable {
@@ -64,11 +99,12 @@ private final class AnsweringBroker: Sendable {
         (self.link, self.path, self.listener, self.questions) = (link, path, listener, questions)
     }
 
-    static func start() async throws -> AnsweringBroker {
+    /// `beforeAnswering` runs as each question is answered, as if the vault changed while the gateway waited.
+    static func start(beforeAnswering: @escaping @Sendable () -> Void = {}) async throws -> AnsweringBroker {
         let path = try privateSocketPath("answering")
         let listener = try listenOnUnixSocket(at: path)
         let questions = Questions()
-        Thread.detachNewThread { serve(listener, questions: questions) }
+        Thread.detachNewThread { serve(listener, questions: questions, beforeAnswering: beforeAnswering) }
         let link = try await BrokerLink.connect(path: path) { _ in }
         return AnsweringBroker(link: link, path: path, listener: listener, questions: questions)
     }
@@ -79,7 +115,7 @@ private final class AnsweringBroker: Sendable {
         unlink(path)
     }
 
-    private static func serve(_ listener: Int32, questions: Questions) {
+    private static func serve(_ listener: Int32, questions: Questions, beforeAnswering: @Sendable () -> Void) {
         let connection = accept(listener, nil, nil)
         guard connection >= 0 else { return }
         defer { Glibc.close(connection) }
@@ -92,6 +128,7 @@ private final class AnsweringBroker: Sendable {
             while let frame = try? decoder.nextFrame() {
                 guard case .authenticate(let ref, _) = try? BrokerMessage(frame) else { continue }
                 questions.count.add(1, ordering: .relaxed)
+                beforeAnswering()
                 let answer = BrokerMessage.authenticated(
                     ref: ref,
                     AuthenticatedToken(

@@ -92,6 +92,19 @@ struct MigrationTests {
         }
     }
 
+    /// `v4-active-token-names`: the legacy vault's revoked token `old` no longer holds its name.
+    @Test func aLegacyVaultsRevokedTokenNameIsFreeAfterTheMigration() throws {
+        let (home, vault) = try legacyVault()
+        defer { try? FileManager.default.removeItem(atPath: home.path) }
+        let reused = try vault.createWorkspaceToken(workspace: "eng", name: "old", featureSets: [], ttl: nil)
+        #expect(try vault.authenticate(token: reused.token).name == "old")
+        expectRefused { _ = try vault.createWorkspaceToken(workspace: "eng", name: "old", featureSets: [], ttl: nil) }
+        #expect(
+            try vault.workspaceTokens(workspace: "eng", includeRevoked: true).filter { $0.name == "old" }.count == 2)
+        #expect(try vault.verifyAudit(against: nil).coversState)
+        #expect(try vault.read { try $0.rowsWithoutCreatingEntry() }.isEmpty)
+    }
+
     @Test func aRemovedServersLeftoverSecretIsDestroyedWhenItsSlugIsAddedAgain() throws {
         let (home, vault) = try legacyVault()
         defer { try? FileManager.default.removeItem(atPath: home.path) }

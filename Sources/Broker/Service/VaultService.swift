@@ -134,8 +134,9 @@ actor VaultService {
         }
         var grants: [String: [String]] = [:]
         if info.kind == .client,
+            // By id, not name: a revoked client's name may belong to a newer client with other grants.
             let client = try? withVault({ vault throws(VaultError) in try vault.clients() }).first(where: {
-                $0.name == info.name
+                $0.token.id == info.id
             })
         {
             for grant in client.grants { grants[grant.workspace] = grant.featureSets }

@@ -9,7 +9,10 @@ import Synchronization
 final class Authenticator: Sendable {
     /// The outcome of one check.
     enum Verdict: Sendable {
-        case valid(AuthenticatedToken)
+        /// A usable token, and the hash the snapshot listed under its name when it was checked (nil: not listed
+        /// yet). A caller compares the hash with the snapshot it authorizes against: the name may have moved to a
+        /// new token in between (a revoked token's name can be reused).
+        case valid(AuthenticatedToken, hash: String?)
         case invalid
         /// Too many recent failures from this peer; nothing was asked.
         case limited
@@ -19,7 +22,8 @@ final class Authenticator: Sendable {
 
     private struct Entry {
         let token: AuthenticatedToken
-        /// The snapshot's hash for this identity when the answer came, to notice a token replaced under one name.
+        /// The snapshot's hash for this identity before the broker was asked, to notice a token replaced under one
+        /// name.
         let hash: String?
         let checkedAt: ContinuousClock.Instant
     }
@@ -52,7 +56,7 @@ final class Authenticator: Sendable {
                 if now - entry.checkedAt < Self.cacheLifetime, !Self.hasExpired(entry.token),
                     snapshot.tokenHash(of: entry.token) == entry.hash, entry.hash != nil
                 {
-                    return .valid(entry.token)
+                    return .valid(entry.token, hash: entry.hash)
                 }
                 state.cache[token] = nil
             }
@@ -76,12 +80,15 @@ final class Authenticator: Sendable {
             return .unavailable  // nobody could say: not the peer's failure
         case .known(let answer):
             guard !Self.hasExpired(answer) else { return .invalid }
-            let hash = broker.currentSnapshot().tokenHash(of: answer)
+            // From the snapshot read before the broker was asked, not a newer one: a snapshot that arrived during
+            // the question may already list a new token under this name (this one revoked just after the broker
+            // answered), and the revoked token would then pass the cache's check under the new token's hash.
+            let hash = snapshot.tokenHash(of: answer)
             state.withLock { state in
                 state.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now)
                 state.known.insert(token)
             }
-            return .valid(answer)
+            return .valid(answer, hash: hash)
         }
     }
 

@@ -11,7 +11,7 @@ enum Eras {
     static let serverInfoKey = "io.modelcontextprotocol/serverInfo"
     static let subscriptionIDKey = "io.modelcontextprotocol/subscriptionId"
 
-    static let serverInfo: JSONValue = .object(["name": "sealgate", "version": "0.1.0"])
+    static let serverInfo: JSONValue = .object(["name": "sealgate", "version": .string(Release.version)])
 
     /// What the gateway offers every client: merged lists that change, and completions routed to their server.
     static let capabilities: JSONValue = .object([

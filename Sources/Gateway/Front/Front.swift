@@ -37,6 +37,8 @@ final class Front: Sendable {
         let token: AuthenticatedToken
         let target: Target
         let access: Access
+        /// The hash the snapshot that granted `access` lists for the token (how a subscriber knows it later).
+        let tokenHash: String?
     }
 
     /// Answers one request, counts it, and logs it in one line (at `info`).
@@ -163,15 +165,17 @@ final class Front: Sendable {
             metrics.authFailure(.invalid)
             logger.info("refused a token", metadata: ["peer": "\(request.peer)"])
             return .failure(.unauthorized)
-        case .valid(let authenticated):
+        case .valid(let authenticated, let hash):
             let current = broker.currentSnapshot()  // read after the check, which may have waited for the broker
-            guard let slug = target.slug(in: current),
+            // Access is found by the token's name: it must still be this token's (a revoked token's name may have
+            // gone to a new token since the check).
+            guard let slug = target.slug(in: current), let hash, current.tokenHash(of: authenticated) == hash,
                 let access = Access(token: authenticated, workspace: slug, snapshot: current)
             else {
                 metrics.authFailure(.notGranted)
                 return .failure(.unauthorized)
             }
-            return .success(Caller(token: authenticated, target: target, access: access))
+            return .success(Caller(token: authenticated, target: target, access: access, tokenHash: hash))
         }
     }
 

@@ -186,7 +186,8 @@ extension Front {
         }
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
-                era: era, target: caller.target, token: caller.token, fingerprint: caller.access.fingerprint,
+                era: era, target: caller.target, token: caller.token, tokenHash: caller.tokenHash,
+                fingerprint: caller.access.fingerprint,
                 kinds: Set(ListKind.allCases),
                 notify: { changed in
                     for method in Eras.changeNotifications(changed) {

@@ -12,6 +12,9 @@ final class Subscribers: Sendable {
         let era: SessionEra
         let target: Target
         let token: AuthenticatedToken
+        /// The hash the snapshot listed for the token when it subscribed. A revoked token's name can be given to a
+        /// new token, so a name still listed proves nothing: its hash must be the same.
+        let tokenHash: String?
         /// What the subscriber saw when last told (`Access.fingerprint`), nil before the first look.
         var fingerprint: String?
         /// Which lists it wants to hear about.
@@ -51,7 +54,8 @@ final class Subscribers: Sendable {
                     Access(token: subscriber.token, workspace: $0, snapshot: snapshot)
                 }
                 let stillValid =
-                    snapshot.tokenHash(of: subscriber.token) != nil && !Authenticator.hasExpired(subscriber.token)
+                    subscriber.tokenHash != nil && snapshot.tokenHash(of: subscriber.token) == subscriber.tokenHash
+                    && !Authenticator.hasExpired(subscriber.token)
                 guard stillValid else {
                     all[id] = nil
                     toEnd.append(subscriber.end)

@@ -58,6 +58,8 @@ struct BrokerRuntime: Sendable {
             configuration.maximumUpstreamsPerWorkspace = limit
         }
         logger = Logging.logger(label: "sealgate.broker", level: options.logLevel)
+        // First, so that a report of anything that follows says which build it came from.
+        logger.notice("\(Sealgate.version) starting")
         let home = global.vaultHome
         // A passphrase vault is asked once; the broker keeps the passphrase (in guarded memory) to reopen the vault
         // after another process rotates its master key.

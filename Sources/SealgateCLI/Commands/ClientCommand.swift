@@ -4,7 +4,7 @@ import Vault
 struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client", abstract: "Clients: one global token each, with grants in several workspaces.",
-        subcommands: [Create.self, Grant.self, RevokeGrant.self, List.self, Delete.self])
+        subcommands: [Create.self, Grant.self, RevokeGrant.self, List.self, Revoke.self, Delete.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client; its token is printed once.")
@@ -50,26 +50,40 @@ struct ClientCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List clients and their grants.")
+        static let configuration = CommandConfiguration(
+            abstract: "List clients and their grants; revoked ones only with --all.")
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Also list revoked clients, with when they were revoked.") var all = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let clients = try global.openVault().clients()
+            let clients = try global.openVault().clients(includeRevoked: all)
             if json {
                 try Output.json(clients.map(ClientJSON.init))
                 return
             }
             Output.table(
-                ["NAME", "STATUS", "GRANTS", "LAST USED"],
+                ["NAME", "STATUS", "GRANTS", "LAST USED"] + (all ? ["REVOKED"] : []),
                 clients.map {
                     [
                         $0.name, TokenJSON.status($0.token),
                         $0.grants.map { "\($0.workspace)(\($0.featureSets.joined(separator: ",")))" }
                             .joined(separator: " "),
                         Output.time($0.token.lastUsedAt),
-                    ]
+                    ] + (all ? [Output.time($0.token.revokedAt)] : [])
                 }, empty: "No clients yet: run `sealgate client create NAME`.")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a client: its token stops working; it stays listed (--all) and its name is free again.")
+        @OptionGroup var global: GlobalOptions
+        @Argument var name: String
+
+        func run() throws {
+            try global.openVault().revokeClient(name: name)
+            Output.line("Revoked client \(name); `sealgate client create \(name)` may reuse the name.")
         }
     }
 

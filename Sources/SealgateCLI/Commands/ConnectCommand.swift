@@ -11,16 +11,22 @@ struct ConnectCommand: AsyncParsableCommand {
             "Bridge stdio to a workspace's gateway URL (token from SEALGATE_TOKEN), for clients that spawn commands.")
 
     @Argument(help: "The workspace slug.") var slug: String
-    @Option(help: "The gateway endpoint (default: http://127.0.0.1:8787/ws/SLUG/mcp).") var url: String?
+    @Option(
+        help: """
+            The gateway's base URL (http://HOST:PORT, what `serve` prints), or the workspace's endpoint \
+            (…/ws/SLUG/mcp). Default: $SEALGATE_GATEWAY_URL, else http://127.0.0.1:8787.
+            """)
+    var url: String?
 
     func run() async throws {
+        let endpoint = try ConnectEndpoint.resolve(slug: slug, url: url)  // a usage error comes first
         guard let token = ProcessInfo.processInfo.environment["SEALGATE_TOKEN"], !token.isEmpty else {
             throw BrokerError(
                 .refused, "no token: SEALGATE_TOKEN is not set",
                 remedy: "set it to a token of workspace \(slug) (`sealgate workspace token create \(slug) --name NAME`)"
             )
         }
-        let endpoint = url ?? "http://127.0.0.1:8787/ws/\(slug)/mcp"
-        try await StdioBridge(endpoint: endpoint, token: token).run()
+        try await StdioBridge(endpoint: endpoint, token: token, advice: BridgeAdvice(endpoint: endpoint, slug: slug))
+            .run()
     }
 }

@@ -5,6 +5,7 @@ import Gateway
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// `sealgate gateway`: the MCP gateway process. `serve` starts it; it gets the broker's socket and nothing else
 /// (no key, no passphrase, no vault path).
@@ -34,13 +35,21 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = Logging.logger(label: "sealgate.gateway", level: logLevel)
         let service = GatewayService(configuration: configuration, logger: logger)
         let signals = SignalWatcher([SIGINT, SIGTERM])
-        let host = listen.host
+        let (host, address) = (listen.host, listen)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await service.run { port in
-                    // The first line on stdout tells `serve` (and tests) the bound port.
-                    FileHandle.standardOutput.write(Data("LISTENING \(port)\n".utf8))
-                    logger.notice("gateway listening on http://\(host):\(port)")
+                let listening = Atomic<Bool>(false)
+                do {
+                    try await service.run { port in
+                        listening.store(true, ordering: .relaxed)
+                        // The first line on stdout tells `serve` (and tests) the bound port.
+                        FileHandle.standardOutput.write(Data("LISTENING \(port)\n".utf8))
+                        logger.notice("gateway listening on http://\(host):\(port)")
+                    }
+                } catch {
+                    // Before it listened, only the bind can have failed: say where, and what to do.
+                    if !listening.load(ordering: .relaxed) { throw ListenCheck.failure(error, address: address) }
+                    throw error
                 }
             }
             group.addTask {

@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "2025-era sessions one token may hold at once (default 1024).") var maxSessionsPerToken: Int?
 
     func run() async throws {
+        try await ListenCheck.verify(listen)
         let runtime = try BrokerRuntime(global: global, options: options)
         if let limit = maxSessionsPerToken, limit < 1 {
             throw ValidationError("--max-sessions-per-token must be at least 1")
@@ -62,6 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
         lines.append("")
         lines.append("Client config (mcpServers):")
         lines.append(JSONValue.object(["mcpServers": .object(servers)]).serializedString)
+        let slug = snapshot?.workspaces.first?.slug ?? "SLUG"
+        lines.append(
+            "Configs for Claude Code, VS Code and Cursor, with a token in SEALGATE_TOKEN: "
+                + "sealgate client-config \(slug) --url \(base)")
         return lines.joined(separator: "\n")
     }
 }

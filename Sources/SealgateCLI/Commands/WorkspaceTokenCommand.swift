@@ -15,39 +15,54 @@ struct WorkspaceTokenCommand: ParsableCommand {
         @Option(name: .customLong("featureset"), help: "A FeatureSet that limits the token (repeatable; default all).")
         var featureSets: [String] = []
         @Option(help: "Expire after this long: 30s, 15m, 2h, 7d.") var ttl: DurationArgument?
+        @Flag(help: "Also print configs for Claude Code, VS Code and Cursor that use the new token.")
+        var clientConfig = false
+        @Option(
+            help: "The gateway's base URL for the configs; implies --client-config (default: http://127.0.0.1:8787).")
+        var url: String?
 
         func run() throws {
+            // Checked before the token exists: a bad --url must not cost a token shown to nobody.
+            let endpoint = try clientConfig || url != nil ? ConnectEndpoint.resolve(slug: slug, url: url) : nil
             let issued = try global.openVault().createWorkspaceToken(
                 workspace: slug, name: name, featureSets: featureSets, ttl: ttl?.seconds)
             Output.line(
                 "Token '\(name)' for workspace \(slug)"
                     + (issued.info.expiresAt.map { ", expires \(Output.time($0))" } ?? ""))
             Output.token("Token: ", issued.token)
+            if let endpoint {
+                Output.line()
+                Output.template(
+                    ClientConfigs.text(name: slug, url: endpoint), mark: ClientConfigs.tokenMark, token: issued.token)
+                Output.line()
+            }
             Output.line("The token is shown only once: store it now.")
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a workspace's tokens (never the tokens).")
+        static let configuration = CommandConfiguration(
+            abstract: "List a workspace's tokens (never the tokens); revoked ones only with --all.")
         @OptionGroup var global: GlobalOptions
         @Argument var slug: String
+        @Flag(help: "Also list revoked tokens, with when they were revoked.") var all = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let tokens = try global.openVault().workspaceTokens(workspace: slug)
+            let tokens = try global.openVault().workspaceTokens(workspace: slug, includeRevoked: all)
             if json {
                 try Output.json(tokens.map(TokenJSON.init))
                 return
             }
             Output.table(
-                ["NAME", "FEATURESETS", "STATUS", "CREATED", "EXPIRES", "LAST USED"],
+                ["NAME", "FEATURESETS", "STATUS", "CREATED", "EXPIRES", "LAST USED"] + (all ? ["REVOKED"] : []),
                 tokens.map {
                     [
                         $0.name, $0.featureSets.isEmpty ? "all" : $0.featureSets.joined(separator: ","),
                         TokenJSON.status($0), Output.time($0.createdAt), Output.time($0.expiresAt),
                         Output.time($0.lastUsedAt),
-                    ]
-                }, empty: "No tokens in \(slug).")
+                    ] + (all ? [Output.time($0.revokedAt)] : [])
+                }, empty: "No tokens in \(slug)" + (all ? "." : " (revoked ones: --all)."))
         }
     }
 

@@ -11,6 +11,8 @@ import Synchronization
 struct StdioBridge: Sendable {
     let endpoint: String
     let token: String
+    /// Tells the user on stderr what to fix when the gateway refuses the bridge or cannot be reached.
+    let advice: BridgeAdvice
 
     /// What the bridge learned from the gateway: the 2025-era session and its stream.
     private final class Session: Sendable {
@@ -96,17 +98,18 @@ struct StdioBridge: Sendable {
                 session.version.withLock { $0 = version }
             }
             if message.method == "notifications/initialized" { openStream(client: client, session: session) }
+            if answered == nil { advice.tell(status: response.status.code) }
             if let requestID, answered == nil {
                 StandardOutput.write(
                     .error(
                         id: requestID,
                         JSONRPCError(
                             code: JSONRPCError.internalError,
-                            message: response.status == .unauthorized
-                                ? "the gateway refused the token (HTTP 401); check SEALGATE_TOKEN and the workspace"
-                                : "the gateway answered HTTP \(response.status.code) without a response")))
+                            message: advice.advice(forStatus: response.status.code)
+                                ?? "the gateway answered HTTP \(response.status.code) without a response")))
             }
         } catch {
+            advice.tellUnreachable(error)
             if let requestID {
                 StandardOutput.write(
                     .error(

@@ -22,15 +22,26 @@ enum Output {
     /// Writes `label` and the token's bytes straight from guarded memory to stdout.
     static func token(_ label: String, _ token: SecretValue) {
         FileHandle.standardOutput.write(Data(label.utf8))
-        token.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
+        token.withUnsafeBytes { writeAll($0) }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// Writes `text` with the token's bytes (straight from guarded memory) wherever `mark` stands, then a newline.
+    static func template(_ text: String, mark: String, token: SecretValue) {
+        for (index, piece) in text.components(separatedBy: mark).enumerated() {
+            if index > 0 { token.withUnsafeBytes { writeAll($0) } }
+            FileHandle.standardOutput.write(Data(piece.utf8))
         }
         FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    private static func writeAll(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 { break }
+            offset += n
+        }
     }
 
     /// Left-aligned columns separated by two spaces; `rows` may be empty (then `empty` is printed).

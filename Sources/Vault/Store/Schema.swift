@@ -136,6 +136,22 @@ enum Schema {
                         """)
             }
         }
+        migrator.registerMigration("v4-active-token-names") { db in
+            // A name is unique among a workspace's (or the clients') tokens that are not revoked, so a revoked
+            // token's name can be given to a new one. The revoked row stays, with its own `audit_seq` naming the
+            // entry that created it, so `audit verify` still finds a creating entry for each row of the name.
+            try db.execute(
+                sql: """
+                    DROP INDEX tokens_workspace_name;
+                    DROP INDEX tokens_client_name;
+                    CREATE UNIQUE INDEX tokens_workspace_name ON tokens(workspace_id, name)
+                        WHERE kind = 'workspace' AND revoked_at IS NULL;
+                    CREATE UNIQUE INDEX tokens_client_name ON tokens(name) WHERE kind = 'client' AND revoked_at IS NULL;
+                    """)
+        }
         return migrator
     }
+
+    /// The schema version this build writes: the number of migrations, each of which moves it up by one.
+    static var version: Int { migrator.migrations.count }
 }

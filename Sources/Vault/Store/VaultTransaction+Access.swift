@@ -121,15 +121,20 @@ extension VaultTransaction {
             sql: "DELETE FROM featuresets WHERE workspace_id = ? AND name = ?", arguments: [workspaceID, name])
     }
 
-    /// Names of the tokens and clients in this workspace whose access lists the FeatureSet.
+    /// Names of the tokens and clients in this workspace whose access lists the FeatureSet. Revoked ones are left
+    /// out: they allow nothing any more, and revoking is what the refusal tells the user to do.
     func featureSetUsers(name: String, workspaceID: Int64) throws -> [String] {
         let tokenUsers = try Row.fetchAll(
-            db, sql: "SELECT name, featuresets FROM tokens WHERE workspace_id = ?", arguments: [workspaceID]
+            db, sql: "SELECT name, featuresets FROM tokens WHERE workspace_id = ? AND revoked_at IS NULL",
+            arguments: [workspaceID]
         ).filter { try Self.decodeJSON([String].self, $0["featuresets"]).contains(name) }.map { "token " + $0["name"] }
         let grantUsers = try Row.fetchAll(
             db,
             sql:
-                "SELECT t.name, g.featuresets FROM grants g JOIN tokens t ON t.id = g.token_id WHERE g.workspace_id = ?",
+                """
+                SELECT t.name, g.featuresets FROM grants g JOIN tokens t ON t.id = g.token_id
+                WHERE g.workspace_id = ? AND t.revoked_at IS NULL
+                """,
             arguments: [workspaceID]
         ).filter { try Self.decodeJSON([String].self, $0["featuresets"]).contains(name) }.map { "client " + $0["name"] }
         return tokenUsers + grantUsers
