@@ -61,7 +61,6 @@ struct ClientConfigTests {
             ("http://127.0.0.1:9000/ws/", "http://127.0.0.1:9000/ws/eng/mcp"),
             ("http://127.0.0.1:9000/ws/eng", "http://127.0.0.1:9000/ws/eng/mcp"),
             ("https://gw.example/sealgate", "https://gw.example/sealgate/ws/eng/mcp"),
-            ("http://127.0.0.1:9000/active/mcp", "http://127.0.0.1:9000/active/mcp"),
         ] {
             let out = try cli.ok(["client-config", "eng", "--url", given], env: ["SEALGATE_TOKEN": token])
             try Self.expectConfigs(out, name: "eng", url: endpoint, token: token)
