@@ -14,26 +14,37 @@ struct ClientConfigTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    /// Checks the three configs in `output` for server `name` at `url` with `token`.
+    /// Checks the three configs in `output` for server `name` at `url`, and that `token` is in none of them: only in
+    /// the line that exports it, which is printed apart (a project file or a command line would keep it: in a shared
+    /// repository, in the shell's history, in `ps`).
     static func expectConfigs(
         _ output: String, name: String, url: String, token: String, sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
+        let exportLine = "\n  export SEALGATE_TOKEN=\(token)\n"
+        #expect(output.contains(exportLine), "\(output)", sourceLocation: sourceLocation)
+        let configs = try #require(output.range(of: "\nClaude Code (").map { output[$0.lowerBound...] })
+        #expect(!configs.contains(token), "the token is in a config: \(configs)", sourceLocation: sourceLocation)
         #expect(
-            output.contains(
-                "\n  claude mcp add --transport http \(name) \(url) --header \"Authorization: Bearer \(token)\"\n"),
+            configs.contains(
+                "\n  claude mcp add --transport http \(name) \(url) --header \"Authorization: Bearer $SEALGATE_TOKEN\"\n"
+            ),
             "\(output)", sourceLocation: sourceLocation)
         let vsCode = try document(after: "VS Code (.vscode/mcp.json", in: output)
         let server = (vsCode["servers"] as? [String: Any])?[name] as? [String: Any]
         #expect(server?["type"] as? String == "http", sourceLocation: sourceLocation)
         #expect(server?["url"] as? String == url, sourceLocation: sourceLocation)
         #expect(
-            (server?["headers"] as? [String: String]) == ["Authorization": "Bearer \(token)"],
+            (server?["headers"] as? [String: String]) == ["Authorization": "Bearer ${input:sealgate-token}"],
             sourceLocation: sourceLocation)
+        let inputs = try #require(vsCode["inputs"] as? [[String: Any]], sourceLocation: sourceLocation)
+        #expect(inputs.count == 1 && inputs[0]["id"] as? String == "sealgate-token", sourceLocation: sourceLocation)
+        #expect(inputs.first?["type"] as? String == "promptString", sourceLocation: sourceLocation)
+        #expect(inputs.first?["password"] as? Bool == true, sourceLocation: sourceLocation)
         let cursor = try document(after: "Cursor (~/.cursor/mcp.json", in: output)
         let entry = (cursor["mcpServers"] as? [String: Any])?[name] as? [String: Any]
         #expect(entry?["url"] as? String == url && entry?["type"] == nil, sourceLocation: sourceLocation)
         #expect(
-            (entry?["headers"] as? [String: String]) == ["Authorization": "Bearer \(token)"],
+            (entry?["headers"] as? [String: String]) == ["Authorization": "Bearer ${env:SEALGATE_TOKEN}"],
             sourceLocation: sourceLocation)
     }
 
@@ -61,7 +72,6 @@ struct ClientConfigTests {
             ("http://127.0.0.1:9000/ws/", "http://127.0.0.1:9000/ws/eng/mcp"),
             ("http://127.0.0.1:9000/ws/eng", "http://127.0.0.1:9000/ws/eng/mcp"),
             ("https://gw.example/sealgate", "https://gw.example/sealgate/ws/eng/mcp"),
-            ("http://127.0.0.1:9000/active/mcp", "http://127.0.0.1:9000/active/mcp"),
         ] {
             let out = try cli.ok(["client-config", "eng", "--url", given], env: ["SEALGATE_TOKEN": token])
             try Self.expectConfigs(out, name: "eng", url: endpoint, token: token)

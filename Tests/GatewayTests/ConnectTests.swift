@@ -87,10 +87,13 @@ import Testing
         #expect(revoked.stderr.contains("was revoked or has expired"), "\(revoked.stderr)")
         #expect(revoked.stderr.contains("sealgate workspace token create eng --name NAME"))
 
+        // A base URL under a prefix the gateway does not serve; the password in it is not shown.
+        let withPassword = base.replacingOccurrences(of: "http://", with: "http://alice:s3cret@")
         let noEndpoint = try harness.run(
-            ["connect", "eng", "--url", base + "/gateway/mcp"], stdin: Self.ping, env: ["SEALGATE_TOKEN": token])
-        #expect(noEndpoint.stderr.contains("has no MCP endpoint at \(base)/gateway/mcp (HTTP 404)"))
+            ["connect", "eng", "--url", withPassword + "/gateway"], stdin: Self.ping, env: ["SEALGATE_TOKEN": token])
+        #expect(noEndpoint.stderr.contains("has no MCP endpoint at \(base)/gateway/ws/eng/mcp (HTTP 404)"))
         #expect(noEndpoint.stderr.contains("pass its base URL"))
+        #expect(!(noEndpoint.stdout + noEndpoint.stderr).contains("s3cret"), "\(noEndpoint.stderr)")
 
         // The HTTP client retries a refused connection until its 10 s connect timeout, so this one takes that long.
         let closed = try harness.run(

@@ -31,6 +31,28 @@ import Testing
         try eventually(within: 3) { !isRunning(newGateway) }
         try eventually(within: 3) { !isRunning(upstreamPID) }
     }
+
+    /// `scripts/install` renames a new binary over the one `serve` was started from. A gateway that dies afterwards
+    /// is restarted from `serve`'s own binary, not from whatever the path now holds (here a program that exits at
+    /// once: a restart from the path would never come back).
+    @Test func aGatewayRestartedAfterTheBinaryWasReplacedRunsServesOwn() throws {
+        let harness = try ServeHarness()
+        _ = try harness.initialize()
+        let copy = (harness.home as NSString).deletingLastPathComponent + "/sealgate"
+        try FileManager.default.copyItem(atPath: ServeHarness.binary, toPath: copy)
+        try harness.start(binary: copy)
+        let replacement = copy + ".new"
+        try "#!/bin/sh\nexit 1\n".write(toFile: replacement, atomically: true, encoding: .utf8)
+        chmod(replacement, 0o755)
+        #expect(rename(replacement, copy) == 0)
+
+        let gateway = try harness.gatewayPID()
+        kill(gateway, SIGKILL)
+        try eventually(within: 10) {
+            (try? HTTP.request(port: harness.port, "GET", "/healthz", timeout: 1))?.status == 200
+                && (try? harness.gatewayPID()).map { $0 != gateway } == true
+        }
+    }
 }
 
 extension ServeLifecycleTests {

@@ -37,8 +37,9 @@ final class Front: Sendable {
         let token: AuthenticatedToken
         let target: Target
         let access: Access
-        /// The hash the snapshot that granted `access` lists for the token (how a subscriber knows it later).
-        let tokenHash: String?
+        /// The hash the snapshot that granted `access` lists for the token: what tells it from a revoked token that
+        /// had its name (how a session or a subscriber knows it later).
+        let tokenHash: String
     }
 
     /// Answers one request, counts it, and logs it in one line (at `info`).

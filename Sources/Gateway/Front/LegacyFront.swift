@@ -16,10 +16,14 @@ struct LegacyFront {
                 data: .object(["supported": .array((Eras.legacy + [Eras.modern]).map(JSONValue.string))]))
         }
         if case .request(let id, "initialize", let params) = message {
-            guard let session = front.startSession(caller: caller, era: .streamable) else {
+            let session: LegacySession
+            switch front.startSession(caller: caller, era: .streamable) {
+            case .started(let started): session = started
+            case .tooMany:
                 return .error(
                     .tooManyRequests, id: id, JSONRPCError.invalidRequest,
                     Self.tooManySessions(front.sessions.maximumPerToken))
+            case .tokenGone: return .unauthorized
             }
             session.clientRequests.declare(initializeParams: params)
             let result = Eras.initializeResult(params: params, workspace: caller.access.workspace.slug)
@@ -173,17 +177,27 @@ struct LegacyFront {
 }
 
 extension Front {
+    /// What `startSession` did.
+    enum SessionStart {
+        case started(LegacySession)
+        /// The token holds as many sessions as it may (counted in `/metrics`).
+        case tooMany
+        /// The token was revoked, or its name given to another token, after it was authorized (answered 401).
+        case tokenGone
+    }
+
     /// Creates a 2025-era session for `caller` and subscribes it to changes.
-    /// A new session for the caller's token; nil when the token holds as many as it may (counted in `/metrics`).
-    func startSession(caller: Caller, era: SessionEra) -> LegacySession? {
-        let session = LegacySession(target: caller.target, token: caller.token)
+    func startSession(caller: Caller, era: SessionEra) -> SessionStart {
+        let session = LegacySession(target: caller.target, token: caller.token, tokenHash: caller.tokenHash)
         guard sessions.add(session) else {
             metrics.sessionRefused()
             logger.notice(
                 "session refused: the token holds the most sessions it may",
                 metadata: ["caller": "\(caller.access.caller)", "limit": "\(sessions.maximumPerToken)"])
-            return nil
+            return .tooMany
         }
+        // Judged by the snapshot current once the subscriber is in: one that arrived since `caller` was authorized
+        // (its token revoked) was never shown to it, and would otherwise leave the session open.
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
                 era: era, target: caller.target, token: caller.token, tokenHash: caller.tokenHash,
@@ -194,18 +208,21 @@ extension Front {
                         session.push(.notification(method: method, params: nil))
                     }
                 },
-                end: { [weak self] in self?.endSession(session.id) }))
+                end: { [weak self] in self?.endSession(session.id) })
+        ) { broker.currentSnapshot() }
         session.onEnd { [subscribers] in subscribers.remove(subscriber) }
+        if session.hasEnded { return .tokenGone }
         logger.info(
             "session started",
             metadata: ["session": "\(session.id.prefix(8))", "workspace": "\(caller.access.workspace.slug)"])
-        return session
+        return .started(session)
     }
 
     /// The session `id` if it belongs to this caller's token and endpoint; nil otherwise (answered as unknown).
+    /// A new token given a revoked token's name is another token: the hashes tell them apart.
     func session(_ id: String, caller: Caller) -> LegacySession? {
         guard let session = sessions.session(id), session.target == caller.target,
-            session.token.isSameToken(as: caller.token)
+            session.isHeld(by: caller.token, hash: caller.tokenHash)
         else { return nil }
         return session
     }
@@ -266,8 +283,11 @@ extension Front {
     /// GET on `/sse` (HTTP+SSE, 2024-11-05): a new session whose stream carries every answer; the first event
     /// names the URL to POST messages to.
     func openSSE(_ request: HTTPRequest, caller: Caller) -> HTTPAnswer {
-        guard let session = startSession(caller: caller, era: .sse) else {
-            return .text(.tooManyRequests, LegacyFront.tooManySessions(sessions.maximumPerToken) + "\n")
+        let session: LegacySession
+        switch startSession(caller: caller, era: .sse) {
+        case .started(let started): session = started
+        case .tooMany: return .text(.tooManyRequests, LegacyFront.tooManySessions(sessions.maximumPerToken) + "\n")
+        case .tokenGone: return .unauthorized
         }
         let stream = EventStream()
         session.attach(stream)

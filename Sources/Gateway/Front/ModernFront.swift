@@ -134,7 +134,8 @@ struct ModernFront {
                 end: {
                     stream.send(.result(id: id, result: .object(["resultType": "complete", "_meta": tag])))
                     stream.finish()
-                }))
+                })
+        ) { front.broker.currentSnapshot() }  // a revocation since `caller` was authorized ends the stream at once
         stream.onTermination { subscribers.remove(subscriber) }
         return .stream([:], stream)
     }

@@ -8,6 +8,9 @@ final class LegacySession: Sendable {
     let id: String
     let target: Target
     let token: AuthenticatedToken
+    /// The hash the snapshot listed for `token` when the session started. A revoked token's name can be given to a
+    /// new token, so the name alone does not say whose session this is.
+    let tokenHash: String
     /// Requests sent to the client (for its upstreams) and their answers.
     let clientRequests = ClientRequests()
     /// Its broker session: each 2025-era session gets its own upstreams (unless a server is shared).
@@ -29,10 +32,16 @@ final class LegacySession: Sendable {
 
     private let state = Mutex(State())
 
-    init(target: Target, token: AuthenticatedToken) {
+    init(target: Target, token: AuthenticatedToken, tokenHash: String) {
         self.id = SessionID.make()
         self.target = target
         self.token = token
+        self.tokenHash = tokenHash
+    }
+
+    /// Whether the session was started with this token: its identity and the hash it was listed with.
+    func isHeld(by token: AuthenticatedToken, hash: String) -> Bool {
+        token.isSameToken(as: self.token) && hash == tokenHash
     }
 
     /// Adds a stream on which server-initiated messages go (the GET stream, or the `/sse` stream).
@@ -102,6 +111,11 @@ final class LegacySession: Sendable {
     /// The client cancelled request `id`: the task waiting for it is cancelled, which cancels it upstream.
     func cancel(_ id: RequestID) {
         state.withLock { $0.inFlight[id] }?()
+    }
+
+    /// Whether `end` was called.
+    var hasEnded: Bool {
+        state.withLock { $0.ended }
     }
 
     /// Runs `action` when the session ends.

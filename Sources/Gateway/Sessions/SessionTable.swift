@@ -15,10 +15,11 @@ final class SessionTable: Sendable {
         self.maximumPerToken = maximumPerToken
     }
 
-    /// Adds a session, unless its token already holds `maximumPerToken` (then false, and nothing is added).
+    /// Adds a session, unless its token already holds `maximumPerToken` (then false, and nothing is added). Tokens
+    /// are told apart by their hash: a revoked token's sessions do not count against a new token of its name.
     func add(_ session: LegacySession) -> Bool {
         sessions.withLock { all in
-            let held = all.values.count { $0.token.isSameToken(as: session.token) }
+            let held = all.values.count { $0.isHeld(by: session.token, hash: session.tokenHash) }
             guard held < maximumPerToken else { return false }
             all[session.id] = session
             return true
@@ -63,7 +64,8 @@ final class SessionTable: Sendable {
 }
 
 extension AuthenticatedToken {
-    /// Whether both name the same token (by kind, name and workspace: a token re-checked is a new value).
+    /// Whether both name the same token identity (by kind, name and workspace: a token re-checked is a new value).
+    /// A revoked token's name can go to a new token: only the hash the snapshot lists tells the two apart.
     func isSameToken(as other: AuthenticatedToken) -> Bool {
         kind == other.kind && name == other.name && workspace == other.workspace
     }

@@ -35,6 +35,16 @@ final class Subscribers: Sendable {
         return id
     }
 
+    /// Adds a subscriber, then judges it by the snapshot `current` gives once it is in (as `configurationChanged`
+    /// would, ending it when its token no longer holds). Its caller was authorized against an earlier snapshot: one
+    /// that arrived in between, revoking the token or giving its name to another, was never shown to it, and no later
+    /// snapshot may come. Returns the id that `remove` takes.
+    func add(_ subscriber: Subscriber, current: () -> ConfigSnapshot) -> Int {
+        let id = add(subscriber)
+        review(current(), only: id)
+        return id
+    }
+
     func remove(_ id: Int) {
         _ = subscribers.withLock { $0.removeValue(forKey: id) }
     }
@@ -46,10 +56,15 @@ final class Subscribers: Sendable {
 
     /// A new snapshot: ends subscribers whose token lost its access, tells the others whose view changed.
     func configurationChanged(_ snapshot: ConfigSnapshot) {
+        review(snapshot, only: nil)
+    }
+
+    /// Judges every subscriber (or only the one `only` names) by `snapshot`.
+    private func review(_ snapshot: ConfigSnapshot, only: Int?) {
         var toEnd: [@Sendable () -> Void] = []
         var toNotify: [(@Sendable (Set<ListKind>) -> Void, Set<ListKind>)] = []
         subscribers.withLock { all in
-            for (id, subscriber) in all {
+            for (id, subscriber) in all where only == nil || only == id {
                 let access = subscriber.target.slug(in: snapshot).flatMap {
                     Access(token: subscriber.token, workspace: $0, snapshot: snapshot)
                 }

@@ -22,6 +22,7 @@ struct ClientConfigCommand: ParsableCommand {
 
     func run() throws {
         let endpoint = try ConnectEndpoint.resolve(slug: slug, url: url)
+        if let warning = ConnectEndpoint.unencryptedWarning(endpoint) { Output.warning(warning) }
         let text = ClientConfigs.text(name: name ?? slug, url: endpoint)
         if let token = ProcessInfo.processInfo.environment["SEALGATE_TOKEN"], !token.isEmpty {
             Output.template(text, mark: ClientConfigs.tokenMark, token: SecretValue(unsafeFromString: token))

@@ -20,6 +20,7 @@ struct ConnectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let endpoint = try ConnectEndpoint.resolve(slug: slug, url: url)  // a usage error comes first
+        if let warning = ConnectEndpoint.unencryptedWarning(endpoint) { Output.warning(warning) }
         guard let token = ProcessInfo.processInfo.environment["SEALGATE_TOKEN"], !token.isEmpty else {
             throw BrokerError(
                 .refused, "no token: SEALGATE_TOKEN is not set",

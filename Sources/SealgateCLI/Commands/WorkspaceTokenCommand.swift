@@ -24,6 +24,7 @@ struct WorkspaceTokenCommand: ParsableCommand {
         func run() throws {
             // Checked before the token exists: a bad --url must not cost a token shown to nobody.
             let endpoint = try clientConfig || url != nil ? ConnectEndpoint.resolve(slug: slug, url: url) : nil
+            if let warning = endpoint.flatMap(ConnectEndpoint.unencryptedWarning) { Output.warning(warning) }
             let issued = try global.openVault().createWorkspaceToken(
                 workspace: slug, name: name, featureSets: featureSets, ttl: ttl?.seconds)
             Output.line(

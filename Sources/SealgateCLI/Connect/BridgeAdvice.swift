@@ -5,12 +5,13 @@ import Synchronization
 /// say what to fix. The MCP client gets a JSON-RPC error too, but many clients show that to nobody, and stderr is
 /// where they keep a server's log. Each kind of failure is told once, not once per request.
 final class BridgeAdvice: Sendable {
+    /// The endpoint as shown: without user information, which may hold a password.
     let endpoint: String
     let slug: String
     private let told = Mutex<Set<String>>([])
 
     init(endpoint: String, slug: String) {
-        (self.endpoint, self.slug) = (endpoint, slug)
+        (self.endpoint, self.slug) = (ConnectEndpoint.shown(endpoint), slug)
     }
 
     /// The advice for an HTTP status that answered nothing, nil when there is none to give.

@@ -114,7 +114,8 @@ struct StdioBridge: Sendable {
                 StandardOutput.write(
                     .error(
                         id: requestID,
-                        JSONRPCError(code: JSONRPCError.internalError, message: "cannot reach \(endpoint): \(error)")))
+                        JSONRPCError(
+                            code: JSONRPCError.internalError, message: "cannot reach \(advice.endpoint): \(error)")))
             }
         }
     }

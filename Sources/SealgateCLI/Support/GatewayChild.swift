@@ -23,7 +23,6 @@ struct GatewayChild: Sendable {
 
     /// Runs the gateway until cancelled, restarting it when it exits. `ready` gets the port each time it listens.
     func supervise(ready: @escaping @Sendable (Int) -> Void) async {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         var port = listen.port
         var delay = Self.restartDelay
         while !Task.isCancelled {
@@ -34,7 +33,7 @@ struct GatewayChild: Sendable {
                     logLevel.rawValue,
                 ] + (maxSessionsPerToken.map { ["--max-sessions-per-token", "\($0)"] } ?? [])
             let bound = PortBox()
-            let outcome = await run(executable: executable, arguments: arguments) { listening in
+            let outcome = await run(arguments: arguments) { listening in
                 bound.port = listening
                 ready(listening)
             }
@@ -61,15 +60,20 @@ struct GatewayChild: Sendable {
         return environment
     }
 
-    private func run(executable: String, arguments: [String], listening: @escaping @Sendable (Int) -> Void) async
-        -> String
-    {
+    /// The gateway is this very binary, executed through `/proc/self/exe` rather than the path it resolves to: once
+    /// `scripts/install` renames a new binary into place, that path is another version (or gone, "(deleted)"), and
+    /// the old `serve` would restart its gateway from it. The link still reaches the file `serve` runs from.
+    static let executable = FilePath("/proc/self/exe")
+
+    private func run(arguments: [String], listening: @escaping @Sendable (Int) -> Void) async -> String {
         let environment = Self.environment()
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
         do {
             let result = try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(arguments), environment: .custom(environment),
+                .path(Self.executable),
+                arguments: Arguments(executablePathOverride: "sealgate", remainingValues: arguments),
+                environment: .custom(environment),
                 platformOptions: options, input: .none, output: .sequence,
                 error: .fileDescriptor(.standardError, closeAfterSpawningProcess: false)
             ) { execution in

@@ -98,9 +98,10 @@ final class ServeHarness: @unchecked Sendable {
 
     /// Starts `serve` on a free port (with `env` added to its environment) and waits until the gateway answers
     /// `/healthz`. Upstreams get 30 s for their handshake (not 10): the whole suite starts at once on two cores.
-    func start(extra: [String] = [], env: [String: String] = [:]) throws {
+    /// `binary`: the `sealgate` to run, the built one unless given.
+    func start(extra: [String] = [], env: [String: String] = [:], binary: String = ServeHarness.binary) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--handshake-timeout", "30s"] + extra
         process.environment = environment.merging(env) { $1 }
         let (out, err) = (Pipe(), Pipe())
