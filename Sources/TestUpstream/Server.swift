@@ -222,16 +222,18 @@ final class Server: Sendable {
     private func handleFeature(method: String, params: [String: JSON], reply: Reply) throws(RPCError) {
         switch method {
         case "tools/list":
-            reply.result(["tools": Tools.definitions(overHTTP: reply.headers != nil)], cacheable: true)
+            reply.result(
+                ["tools": LeakedCatalog.tools(Tools.definitions(overHTTP: reply.headers != nil))], cacheable: true)
         case "tools/call":
             try Tools.call(params, meta: params["_meta"]?.objectValue ?? [:], reply: reply, server: self)
         case "prompts/list":
-            reply.result(["prompts": Catalog.prompts], cacheable: true)
+            reply.result(["prompts": LeakedCatalog.prompts(Catalog.prompts)], cacheable: true)
         case "prompts/get":
             reply.result(try Catalog.getPrompt(params))
         case "resources/list":
-            reply.result(["resources": Catalog.resources], cacheable: true)
+            reply.result(["resources": LeakedCatalog.resources(Catalog.resources)], cacheable: true)
         case "resources/read":
+            if let leaked = LeakedCatalog.read(params) { return reply.result(leaked, cacheable: true) }
             reply.result(try Catalog.readResource(params, era: reply.era), cacheable: true)
         case "resources/templates/list":
             reply.result(["resourceTemplates": []], cacheable: true)

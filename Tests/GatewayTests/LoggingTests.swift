@@ -9,15 +9,22 @@ import Testing
     /// `eng` with server `up` (the test upstream over `transport`, 2025 era) holding `API_KEY`, served. The HTTP
     /// upstream gets the secret in its own environment, for its `log` tool to leak, and from the vault as a header:
     /// the broker masks what it injected.
-    static func served(transport: String) throws -> (ServeHarness, String, HTTPTestUpstream?) {
+    /// `leaking`: the upstream also puts the secret in its catalog (`LeakedCatalog`).
+    static func served(transport: String, leaking: Bool = false) throws -> (ServeHarness, String, HTTPTestUpstream?) {
         let harness = try ServeHarness()
         let token = try harness.initialize()
         var http: HTTPTestUpstream?
         if transport == "http" {
             let upstream = try HTTPTestUpstream(
-                ServeHarness.testUpstream, era: "legacy", environment: ["API_KEY": ServingTests.secret])
+                ServeHarness.testUpstream, era: "legacy",
+                environment: ["API_KEY": ServingTests.secret].merging(leaking ? ["LEAK_ENV": "API_KEY"] : [:]) { $1 })
             try harness.ok(["server", "add", "up", "--url", upstream.url, "--header", "X-Api-Key: ${API_KEY}"])
             http = upstream
+        } else if leaking {
+            try harness.ok([
+                "server", "add", "up", "--command", ServeHarness.testUpstream, "--arg=--era", "--arg", "legacy",
+                "--env", "API_KEY=${API_KEY}", "--env", "LEAK_ENV=API_KEY",
+            ])
         } else {
             try harness.addTestUpstream("up", era: "legacy")
         }

@@ -77,4 +77,23 @@ import Testing
         #expect(logged.contains("[REDACTED:API_KEY]"), "\(logged)")
         #expect(!logged.contains(secret), "\(logged)")
     }
+
+    /// A hostile upstream puts an injected value in its catalog: a tool's and a prompt's name and description, a
+    /// resource's URI, name and description, and a resource's contents. Every list and the read come back masked.
+    @Test(arguments: ["stdio", "http"])
+    func aHostileUpstreamsCatalogIsMasked(transport: String) throws {
+        let (harness, token, http) = try LoggingTests.served(transport: transport, leaking: true)
+        defer { withExtendedLifetime(http) { harness.stop() } }
+        let secret = ServingTests.secret
+        for (n, (method, params)) in [
+            ("tools/list", ""), ("prompts/list", ""), ("resources/list", ""),
+            ("resources/read", #""uri":"sealgate://up/test://leak""#),
+        ].enumerated() {
+            let answer = try HTTP.modern(
+                port: harness.port, harness.path(), token: token, id: n, method: method, params: params,
+                name: method == "resources/read" ? "sealgate://up/test://leak" : nil)
+            #expect(answer.text.contains("[REDACTED:API_KEY]"), "\(method): \(answer.text.prefix(600))")
+            #expect(!answer.text.contains(secret), "\(method): \(answer.text.prefix(600))")
+        }
+    }
 }
