@@ -46,9 +46,14 @@ public struct FrameDecoder: Sendable {
 
     /// The payload length of the next frame when all of it has arrived (to choose where to parse it), else nil.
     public var nextFrameLength: Int? {
+        guard let length = announcedLength, buffer.count - start - 4 >= length else { return nil }
+        return length
+    }
+
+    /// The length prefix of the next frame, once its four bytes have arrived.
+    private var announcedLength: Int? {
         guard buffer.count - start >= 4 else { return nil }
-        let length = buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
-        return buffer.count - start - 4 >= length ? length : nil
+        return buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
     }
 
     /// The next complete frame's payload, undecoded; nil when more bytes are needed.
@@ -59,8 +64,7 @@ public struct FrameDecoder: Sendable {
 
     /// Where the next complete frame's payload lies in `buffer`, consumed; nil when more bytes are needed.
     private mutating func nextFrameRange() throws(Failure) -> Range<Int>? {
-        guard buffer.count - start >= 4 else { return nil }
-        let length = buffer[start..<(start + 4)].reduce(0) { $0 << 8 | Int($1) }
+        guard let length = announcedLength else { return nil }
         guard length <= Self.maximumFrameSize else { throw .frameTooLarge(length) }
         guard buffer.count - start - 4 >= length else { return nil }
         defer { start += 4 + length }

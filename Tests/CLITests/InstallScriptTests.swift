@@ -59,22 +59,11 @@ struct InstallScriptTests {
         }
 
         func install(env: [String: String]) throws -> SealgateCLI.Result {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [directory + "/repo/scripts/install", prefix]
-            process.environment = [
-                "PATH": "\(directory)/fakes:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": directory,
-            ].merging(env) { $1 }
-            let (out, err) = (Pipe(), Pipe())
-            (process.standardOutput, process.standardError) = (out, err)
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return SealgateCLI.Result(
-                status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                stderr: String(decoding: stderr, as: UTF8.self))
+            try SealgateCLI.Result.ofScript(
+                directory + "/repo/scripts/install", arguments: [prefix],
+                environment: [
+                    "PATH": "\(directory)/fakes:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": directory,
+                ].merging(env) { $1 })
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: directory) }

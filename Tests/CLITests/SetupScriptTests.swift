@@ -17,20 +17,8 @@ struct SetupScriptTests {
         try "#!/bin/sh\necho '\(version)'\necho 'Target: x86_64-unknown-linux-gnu'\n".write(
             toFile: fake, atomically: true, encoding: .utf8)
         chmod(fake, 0o755)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script]
-        process.environment = ["PATH": "\(directory):/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
-        let (out, err) = (Pipe(), Pipe())
-        (process.standardOutput, process.standardError) = (out, err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return SealgateCLI.Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        return try SealgateCLI.Result.ofScript(
+            script, environment: ["PATH": "\(directory):/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"])
     }
 
     @Test(arguments: [
