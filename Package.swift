@@ -61,6 +61,15 @@ let package = Package(
         // The gateway<->broker messages and their framing: values only, nothing secret.
         .target(name: "BrokerProtocol", dependencies: ["MCPWire", "Analytics"]),
 
+        // OAuth 2.1 for upstream servers, as the MCP authorization spec has a client do it: discovery, PKCE, dynamic
+        // registration, the token endpoint. For the broker (refresh) and the CLI (login); never the gateway.
+        .target(
+            name: "OAuth",
+            dependencies: [
+                "Vault", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+
         // A small blocking client of the broker socket, for the CLI (`leases`) and tests.
         .target(name: "BrokerClient", dependencies: ["BrokerProtocol", "MCPWire", "SocketTrust"]),
 
@@ -69,7 +78,7 @@ let package = Package(
             name: "Broker",
             dependencies: [
                 "Vault", "MCPWire", "BrokerProtocol", "BrokerClient", "CLinuxCalls", "Analytics", "ChannelSupport",
-                "SocketTrust",
+                "SocketTrust", "OAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "sealgate",
             dependencies: [
-                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway", "Analytics",
+                "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway", "Analytics", "OAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -142,6 +151,7 @@ let package = Package(
         ),
         .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "OAuthTests", dependencies: ["OAuth", "Vault"]),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire", "Analytics"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(

@@ -15,12 +15,20 @@ public struct BrokerStatistics: Sendable, Equatable {
         public var failures = 0
         /// Starts refused because the workspace held the most upstreams it may.
         public var refusals = 0
+        /// OAuth tokens refreshed, and refreshes that failed (for now or for good).
+        public var oauthRefreshes = 0
+        public var oauthRefreshFailures = 0
+        /// 1 while the server needs `sealgate oauth login`: its grant was refused, or it asks for one and has none.
+        public var needsLogin = 0
 
         public init(
-            workspace: String, server: String, starts: Int = 0, restarts: Int = 0, failures: Int = 0, refusals: Int = 0
+            workspace: String, server: String, starts: Int = 0, restarts: Int = 0, failures: Int = 0, refusals: Int = 0,
+            oauthRefreshes: Int = 0, oauthRefreshFailures: Int = 0, needsLogin: Int = 0
         ) {
             (self.workspace, self.server) = (workspace, server)
             (self.starts, self.restarts, self.failures, self.refusals) = (starts, restarts, failures, refusals)
+            (self.oauthRefreshes, self.oauthRefreshFailures, self.needsLogin) =
+                (oauthRefreshes, oauthRefreshFailures, needsLogin)
         }
     }
 
@@ -59,7 +67,9 @@ extension BrokerStatistics {
                         "workspace": .string($0.workspace), "server": .string($0.server),
                         "starts": JSONValue($0.starts),
                         "restarts": JSONValue($0.restarts), "failures": JSONValue($0.failures),
-                        "refusals": JSONValue($0.refusals),
+                        "refusals": JSONValue($0.refusals), "oauthRefreshes": JSONValue($0.oauthRefreshes),
+                        "oauthRefreshFailures": JSONValue($0.oauthRefreshFailures),
+                        "needsLogin": JSONValue($0.needsLogin),
                     ])
                 }),
             "leases": .array(
@@ -82,7 +92,11 @@ extension BrokerStatistics {
                 workspace: try f.string("workspace"), server: try f.string("server"), starts: try f.count("starts"),
                 restarts: try f.count("restarts"), failures: try f.count("failures"),
                 // Optional on the wire: a broker from before the field refused nothing.
-                refusals: o["refusals"] == nil ? 0 : try f.count("refusals"))
+                refusals: o["refusals"] == nil ? 0 : try f.count("refusals"),
+                // Optional on the wire, as above: a broker from before OAuth refreshed nothing.
+                oauthRefreshes: o["oauthRefreshes"] == nil ? 0 : try f.count("oauthRefreshes"),
+                oauthRefreshFailures: o["oauthRefreshFailures"] == nil ? 0 : try f.count("oauthRefreshFailures"),
+                needsLogin: o["needsLogin"] == nil ? 0 : try f.count("needsLogin"))
         }
         let leases = try f.objects("leases").map { (o) throws(BrokerProtocolError) -> Leases in
             let f = Fields(o)

@@ -4,6 +4,7 @@ import BrokerClient
 import BrokerProtocol
 import Foundation
 import Gateway
+import OAuth
 import Vault
 
 /// `sealgate`: the vault, the broker and the gateway behind one command.
@@ -16,7 +17,7 @@ struct Sealgate: AsyncParsableCommand {
             InitCommand.self, WorkspaceCommand.self, ServerCommand.self, MCPCommand.self, SecretsCommand.self,
             FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, BrokerCommand.self,
             LeasesCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self, ConnectCommand.self,
-            AnalyticsCommand.self, ClientConfigCommand.self,
+            AnalyticsCommand.self, ClientConfigCommand.self, OAuthCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions
@@ -48,6 +49,9 @@ enum SealgateMain {
         } catch let error as VaultError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(ExitStatus.code(for: error.code))
+        } catch let error as OAuthFailure {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(ExitStatus.code(for: error.kind))
         } catch {
             let code = Sealgate.exitCode(for: error)
             let message = Sealgate.fullMessage(for: error)
@@ -73,6 +77,14 @@ enum ExitStatus {
         case .integrity: 5
         case .malformedFrame, .unknownMessage: 64
         case .upstreamFailed, .internalError: 1
+        }
+    }
+
+    static func code(for kind: OAuthFailure.Kind) -> Int32 {
+        switch kind {
+        case .invalidInput: 64
+        case .refusedServer, .invalidGrant, .invalidClient, .authorization: 4
+        case .unreachable: 1
         }
     }
 

@@ -6,6 +6,10 @@ public struct InjectedSecret {
     public let name: String
     public let version: Int64
     public let value: SecretValue
+
+    public init(name: String, version: Int64, value: SecretValue) {
+        (self.name, self.version, self.value) = (name, version, value)
+    }
 }
 
 extension SecretVault {
@@ -16,7 +20,8 @@ extension SecretVault {
     {
         let ws = try self.workspace(workspace)
         let secrets = try read { tx -> [InjectedSecret] in
-            try tx.secrets(workspaceID: ws.id, server: server).map { info in
+            // OAuth records are not for injection: the broker sends their token itself (`oauthGrant`).
+            try tx.secrets(workspaceID: ws.id, server: server).filter { !OAuthGrant.isReserved($0.name) }.map { info in
                 guard
                     let sealed = try tx.sealedSecret(
                         workspaceID: ws.id, server: server, name: info.name, version: info.currentVersion)

@@ -57,6 +57,11 @@ extension SecretVault {
         let now = clock()
         var pruned = false
         defer { if pruned { _ = try? store.checkpointAndTruncate() } }  // best effort, as in setSecret
+        guard !OAuthGrant.isReserved(name) else {
+            throw VaultError(
+                .refused, "\(server)/\(name) holds an OAuth grant, which is rolled back by logging in again",
+                remedy: "run `sealgate oauth login \(server)`")
+        }
         return try writeReturning { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             _ = try Self.resolveSecret(ws, server, name, in: tx)

@@ -7,9 +7,12 @@ struct ResolvedHTTPTarget {
     let headers: [(name: String, value: String)]
     let masker: SecretMasker
 
-    init(url: String, headers: [ServerDefinition.Header], secrets: [InjectedSecret], server: String, workspace: String)
-        throws(BrokerError)
-    {
+    /// `bearer`: an OAuth grant's access token and the values to mask with it. It replaces any `Authorization`
+    /// header of the definition: the grant is what the server asked for.
+    init(
+        url: String, headers: [ServerDefinition.Header], secrets: [InjectedSecret], server: String, workspace: String,
+        bearer: OAuthBearer? = nil
+    ) throws(BrokerError) {
         let references = SecretReferences(secrets: secrets, server: server, workspace: workspace)
         func resolve(_ text: String) throws(BrokerError) -> String {
             String(decoding: try references.resolve(text), as: UTF8.self)
@@ -22,7 +25,7 @@ struct ResolvedHTTPTarget {
                 remedy: "check the URL and the secrets it refers to")
         }
         self.url = resolvedURL
-        self.headers = try headers.map { (header) throws(BrokerError) -> (name: String, value: String) in
+        var resolved = try headers.map { (header) throws(BrokerError) -> (name: String, value: String) in
             let value = try resolve(header.value)
             // A line break would end the header and start another one of the value's choosing; other control
             // characters are refused by the HTTP client in an error that quotes them.
@@ -34,7 +37,12 @@ struct ResolvedHTTPTarget {
             }
             return (header.name, value)
         }
-        self.masker = SecretMasker(secrets)
+        if let bearer {
+            resolved.removeAll { $0.name.lowercased() == "authorization" }
+            if let token = bearer.accessToken { resolved.append(("Authorization", "Bearer " + token)) }
+        }
+        self.headers = resolved
+        self.masker = SecretMasker(secrets + (bearer?.masked ?? []))
     }
 
     /// A header field value as RFC 9110 allows it: visible characters, spaces, tabs and bytes from 0x80.

@@ -11,6 +11,10 @@ final class BrokerCounters: Sendable {
         case refusedAtLimit
     }
 
+    enum OAuthEvent {
+        case oauthRefreshed, oauthRefreshFailed
+    }
+
     enum LeaseEvent {
         case granted, expired, revoked
     }
@@ -40,6 +44,27 @@ final class BrokerCounters: Sendable {
             case .refusedAtLimit: entry.refusals += 1
             }
             state.upstreams[slot] = entry
+        }
+    }
+
+    func count(_ event: OAuthEvent, workspace: String, server: String) {
+        let slot = Key(workspace: workspace, server: server)
+        state.withLock { state in
+            var entry = state.upstreams[slot] ?? .init(workspace: workspace, server: server)
+            switch event {
+            case .oauthRefreshed: entry.oauthRefreshes += 1
+            case .oauthRefreshFailed: entry.oauthRefreshFailures += 1
+            }
+            state.upstreams[slot] = entry
+        }
+    }
+
+    /// Whether (workspace, server) needs `sealgate oauth login` now.
+    func setNeedsLogin(_ needed: Bool, workspace: String, server: String) {
+        let slot = Key(workspace: workspace, server: server)
+        state.withLock { state in
+            guard needed || state.upstreams[slot] != nil else { return }
+            state.upstreams[slot, default: .init(workspace: workspace, server: server)].needsLogin = needed ? 1 : 0
         }
     }
 

@@ -41,6 +41,8 @@ public actor CredentialBroker {
     private var channels: [Int: Channel] = [:]
     private var leases = LeaseTable()
     private let counters = BrokerCounters()
+    /// One OAuth refresh at a time per (workspace, server), for every HTTP upstream of it.
+    private let refresher: OAuthRefresher
     private var subscribers: [Int: MessageSink] = [:]
     private var connections: [Int: Connection] = [:]
     private var snapshot: ConfigSnapshot?
@@ -64,6 +66,7 @@ public actor CredentialBroker {
         http.timeout = .init(connect: .seconds(10), read: nil)
         http.decompression = .disabled
         self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        self.refresher = OAuthRefresher(vault: vault, client: httpClient, logger: logger, counters: counters)
     }
 
     /// Runs until cancelled: the upstream processes and the poller that follows the vault, sweeps leases and stops
@@ -358,7 +361,8 @@ public actor CredentialBroker {
         case .http:
             HTTPUpstream(
                 key: key, vault: vault, supervisor: supervisor, configuration: configuration, eras: eras,
-                logger: logger, client: httpClient, counters: counters, clientCapabilities: clientCapabilities)
+                logger: logger, client: httpClient, counters: counters, refresher: refresher,
+                clientCapabilities: clientCapabilities)
         }
     }
 

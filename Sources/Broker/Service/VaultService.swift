@@ -87,11 +87,35 @@ actor VaultService {
         guard case .http(let url, let headers) = definition.transport else {
             throw BrokerError(.refused, "server '\(server)' is not an HTTP server")
         }
+        let grant: OAuthGrant?
+        do throws(VaultError) {
+            grant = try vault.oauthGrant(server: server, workspace: workspace)
+        } catch {
+            throw BrokerError(error)
+        }
+        let credentials = grant.map(OAuthCredentials.init)
         let resolved = try Self.maskingErrors(of: secrets) { () throws(BrokerError) -> ResolvedHTTPTarget in
-            try ResolvedHTTPTarget(url: url, headers: headers, secrets: secrets, server: server, workspace: workspace)
+            try ResolvedHTTPTarget(
+                url: url, headers: headers, secrets: secrets, server: server, workspace: workspace,
+                bearer: credentials?.bearer)
         }
         return HTTPPlan(
-            url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: keep(resolved.masker))
+            url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: keep(resolved.masker),
+            oauth: credentials?.state)
+    }
+
+    /// The OAuth grant of (workspace, server), for a refresh. Not audited as a use: the refresh is.
+    func oauthGrant(server: String, workspace: String) throws(VaultError) -> OAuthGrant? {
+        try withVault { vault throws(VaultError) in try vault.oauthGrant(server: server, workspace: workspace) }
+    }
+
+    /// Stores refreshed tokens over the grant they came from; nil when that grant was replaced meanwhile.
+    func replaceOAuthTokens(
+        _ tokens: OAuthTokens, of grant: OAuthGrant, server: String, workspace: String
+    ) throws(VaultError) -> OAuthGrant? {
+        try withVault { vault throws(VaultError) in
+            try vault.replaceOAuthTokens(tokens, of: grant, server: server, workspace: workspace)
+        }
     }
 
     /// Runs a resolution of `secrets` into a launch or a plan, with any error it throws masked: the messages are
@@ -178,6 +202,8 @@ struct HTTPPlan: Sendable {
     let headers: [(name: String, value: String)]
     let fingerprint: String
     let maskerID: Int
+    /// The OAuth grant the `Authorization` header came from; nil when the server has none.
+    let oauth: OAuthPlanState?
 }
 
 /// A resolved stdio upstream start. Holds secret values as `execve` needs them (the `NAME=value` rows and any

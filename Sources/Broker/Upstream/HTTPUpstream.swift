@@ -26,6 +26,7 @@ actor HTTPUpstream: Upstream {
     private let logger: Logger
     private let client: HTTPClient
     private let counters: BrokerCounters
+    private let refresher: OAuthRefresher
     private let clock = ContinuousClock()
     /// Declared in a 2025-era handshake: what this upstream may ask its client (nil: nothing).
     private let clientCapabilities: JSONValue?
@@ -56,15 +57,18 @@ actor HTTPUpstream: Upstream {
     private var early = EarlyRequests()
     /// Whether a session was ever established (the next one is a restart).
     private var hasStarted = false
+    /// Whether clients were told the lists changed when the server came to need a login (once per need).
+    private var announcedNeedsLogin = false
 
     nonisolated var processID: Int32? { nil }
 
     init(
         key: UpstreamKey, vault: VaultService, supervisor: TaskSupervisor, configuration: BrokerConfiguration,
-        eras: EraCache, logger: Logger, client: HTTPClient, counters: BrokerCounters,
+        eras: EraCache, logger: Logger, client: HTTPClient, counters: BrokerCounters, refresher: OAuthRefresher,
         clientCapabilities: JSONValue? = nil
     ) {
         self.clientCapabilities = clientCapabilities
+        self.refresher = refresher
         (self.key, self.vault, self.supervisor, self.configuration) = (key, vault, supervisor, configuration)
         (self.eras, self.logger, self.client, self.counters) = (eras, logger, client, counters)
         lastActivity = ContinuousClock.now
@@ -104,12 +108,14 @@ actor HTTPUpstream: Upstream {
         return try result.get()
     }
 
-    private func start() async throws(BrokerError) -> UpstreamInfo {
+    /// `renewing`: whether a 401 may still be met by refreshing the OAuth grant once and starting again.
+    private func start(renewing: Bool = true) async throws(BrokerError) -> UpstreamInfo {
         // The old masker stays until stop: streams opened under the old plan still read through it.
         if let old = plan { retiredMaskers.append(old.maskerID) }
         let plan = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
         self.plan = plan
         planChanged = false
+        try await freshenCredentials()
         if session != nil, info != nil {
             return info!  // new headers for the same session: nothing else to redo
         }
@@ -125,9 +131,10 @@ actor HTTPUpstream: Upstream {
                 return started(.modern, info: EraAdapter.upstreamInfo(from: result, era: .modern))
             }
             if probe.status == 401 || probe.status == 403 {
-                throw BrokerError(
-                    .refused, "upstream \(key.server) refused the credentials (HTTP \(probe.status))",
-                    remedy: "check its secrets")
+                if probe.status == 401, renewing, try await renewAfterRefusal() {
+                    return try await start(renewing: false)
+                }
+                throw unauthorized(status: probe.status)
             }
         }
         let initialize = try await handshakeExchange(
@@ -137,6 +144,12 @@ actor HTTPUpstream: Upstream {
             session: .legacy(id: nil, version: ProtocolEra.legacyVersion))
         guard initialize.status == 200, case .result(_, let result)? = initialize.answer else {
             if [400, 404, 405].contains(initialize.status) { return try await startSSE(plan) }
+            if initialize.status == 401 || initialize.status == 403 {
+                if initialize.status == 401, renewing, try await renewAfterRefusal() {
+                    return try await start(renewing: false)
+                }
+                throw unauthorized(status: initialize.status)
+            }
             throw BrokerError(
                 .upstreamFailed,
                 "upstream \(key.server) answered neither server/discover nor initialize (HTTP \(initialize.status))",
@@ -352,6 +365,11 @@ actor HTTPUpstream: Upstream {
             return .error(
                 JSONRPCError(code: JSONRPCError.internalError, message: "upstream \(key.server) is not connected"))
         }
+        do {
+            try await freshenCredentials()
+        } catch {
+            return .error(JSONRPCError(code: JSONRPCError.internalError, message: error.description))
+        }
         lastActivity = clock.now
         let id = nextRequestID()
         inFlight[id] = (channel, originalID)
@@ -370,7 +388,8 @@ actor HTTPUpstream: Upstream {
                         if case .sse(let endpoint, _) = session {
                             try await self.sseCall(message, id: id, endpoint: endpoint)
                         } else {
-                            try await self.exchange(message, session: session, timeout: timeout, channel: channel)
+                            try await self.authorizedExchange(
+                                message, session: session, timeout: timeout, channel: channel)
                         }
                     switch result.answer {
                     case .result(_, let value)?: return .result(EraAdapter.neutralResult(value))
@@ -382,6 +401,8 @@ actor HTTPUpstream: Upstream {
                                 message: "upstream \(self.key.server) answered HTTP \(result.status) without a response"
                             ))
                     }
+                } catch let error as BrokerError {
+                    return .error(JSONRPCError(code: JSONRPCError.internalError, message: error.description))
                 } catch {
                     return .error(
                         JSONRPCError(
@@ -458,6 +479,91 @@ actor HTTPUpstream: Upstream {
             case .error(let error): .error(id: id, error)
             }
         _ = try? await exchange(message, session: session, timeout: configuration.handshakeTimeout)
+    }
+
+    // MARK: OAuth
+
+    /// Before a request: a grant that needs a login fails it with the command that helps; one near its expiry is
+    /// refreshed first (and its new token used), so requests do not wait for a 401 to learn of it.
+    private func freshenCredentials() async throws(BrokerError) {
+        guard let oauth = plan?.oauth else { return }
+        counters.setNeedsLogin(oauth.needsLogin, workspace: key.workspace, server: key.server)
+        if oauth.needsLogin { throw needsLogin(oauth.failure ?? "its grant was refused") }
+        announcedNeedsLogin = false
+        let now = OAuthCredentials.nowMilliseconds()
+        guard oauth.canRefresh, let refreshAt = oauth.refreshAt, now >= refreshAt else { return }
+        try await renew(stale: oauth.tokensVersion, expired: oauth.expiresAt.map { now >= $0 } ?? false)
+    }
+
+    /// Gets tokens newer than `stale` (one refresh for all the callers of a server: `OAuthRefresher`) and a plan
+    /// with them. A transient failure is an error only once the token has `expired`.
+    private func renew(stale: Int64, expired: Bool) async throws(BrokerError) {
+        switch await refresher.renew(workspace: key.workspace, server: key.server, stale: stale) {
+        case .renewed:
+            if plan?.oauth?.tokensVersion == stale { try await replan() }
+        case .needsLogin(let reason):
+            try? await replan()
+            counters.setNeedsLogin(true, workspace: key.workspace, server: key.server)
+            if !announcedNeedsLogin {
+                announcedNeedsLogin = true
+                announceListsMayHaveChanged(to: channels)  // its tools are gone until the next login
+            }
+            throw needsLogin(reason)
+        case .failed(let reason):
+            guard expired else { return }
+            throw BrokerError(
+                .upstreamFailed,
+                "the OAuth token of server '\(key.server)' expired and could not be refreshed (\(reason))",
+                remedy:
+                    "it is tried again at the next request; `sealgate oauth status --workspace \(key.workspace)` shows the grant"
+            )
+        }
+    }
+
+    /// The upstream answered 401: refresh once, if there is a grant to refresh. Returns whether to try again.
+    private func renewAfterRefusal() async throws(BrokerError) -> Bool {
+        guard let oauth = plan?.oauth else { return false }
+        try await renew(stale: oauth.tokensVersion, expired: true)
+        return true
+    }
+
+    /// A new plan with the grant's current tokens, for the same session. The old masker is kept (see `start`).
+    private func replan() async throws(BrokerError) {
+        let fresh = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
+        if let old = plan { retiredMaskers.append(old.maskerID) }
+        plan = fresh
+    }
+
+    /// One exchange; on a 401, the grant is refreshed once and the exchange tried once more.
+    private func authorizedExchange(
+        _ message: JSONRPCMessage, session: Session, timeout: Duration, channel: Int?
+    ) async throws -> Exchange {
+        let first = try await exchange(message, session: session, timeout: timeout, channel: channel)
+        guard first.status == 401 else { return first }
+        guard try await renewAfterRefusal() else { throw unauthorized(status: 401) }
+        let second = try await exchange(message, session: session, timeout: timeout, channel: channel)
+        if second.status == 401 { throw unauthorized(status: 401) }
+        return second
+    }
+
+    private func needsLogin(_ reason: String) -> BrokerError {
+        BrokerError(
+            .refused,
+            "server '\(key.server)' in workspace '\(key.workspace)' needs an OAuth login (\(reason))",
+            remedy: "run `sealgate oauth login \(key.server) --workspace \(key.workspace)`")
+    }
+
+    /// The upstream refused what it was sent: with no grant, it wants one (a login); with one, the grant failed.
+    private func unauthorized(status: Int) -> BrokerError {
+        if status == 401, plan?.oauth == nil {
+            counters.setNeedsLogin(true, workspace: key.workspace, server: key.server)
+            return needsLogin("it asks for authorization (HTTP 401) and no one is logged in")
+        }
+        return BrokerError(
+            .refused, "upstream \(key.server) refused the credentials (HTTP \(status))",
+            remedy: plan?.oauth == nil
+                ? "check its secrets"
+                : "run `sealgate oauth login \(key.server) --workspace \(key.workspace)` if its grant no longer works")
     }
 
     // MARK: HTTP

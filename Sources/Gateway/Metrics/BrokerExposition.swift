@@ -7,12 +7,17 @@ enum BrokerExposition {
     static func render(_ statistics: BrokerStatistics?) -> [UInt8] {
         var out = "# TYPE sealgate_broker_up gauge\nsealgate_broker_up \(statistics == nil ? 0 : 1)\n"
         guard let statistics else { return Array(out.utf8) }
-        let upstreamSeries: [(String, (BrokerStatistics.Upstream) -> Int)] = [
-            ("sealgate_upstream_starts_total", \.starts), ("sealgate_upstream_restarts_total", \.restarts),
-            ("sealgate_upstream_failures_total", \.failures), ("sealgate_upstream_refusals_total", \.refusals),
+        let upstreamSeries: [(String, String, (BrokerStatistics.Upstream) -> Int)] = [
+            ("sealgate_upstream_starts_total", "counter", \.starts),
+            ("sealgate_upstream_restarts_total", "counter", \.restarts),
+            ("sealgate_upstream_failures_total", "counter", \.failures),
+            ("sealgate_upstream_refusals_total", "counter", \.refusals),
+            ("sealgate_upstream_oauth_refreshes_total", "counter", \.oauthRefreshes),
+            ("sealgate_upstream_oauth_refresh_failures_total", "counter", \.oauthRefreshFailures),
+            ("sealgate_upstream_needs_login", "gauge", \.needsLogin),
         ]
-        for (name, value) in upstreamSeries {
-            out += "# TYPE \(name) counter\n"
+        for (name, type, value) in upstreamSeries {
+            out += "# TYPE \(name) \(type)\n"
             for entry in statistics.upstreams {
                 out += "\(name){workspace=\"\(escape(entry.workspace))\",server=\"\(escape(entry.server))\"} "
                 out += "\(value(entry))\n"

@@ -40,20 +40,36 @@ struct MCPCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let (ws, installed) = try global.openVault().installedServers(workspace: workspace)
+            let vault = try global.openVault()
+            let (ws, installed) = try vault.installedServers(workspace: workspace)
+            // An HTTP server's OAuth state: `needs login` is what an operator must act on.
+            let oauth = try installed.map { server -> String? in
+                guard case .http = server.definition.transport else { return nil }
+                let grant = try vault.oauthGrant(server: server.definition.slug, workspace: ws.slug)
+                guard grant != nil || server.definition.oauth != nil else { return nil }
+                return OAuthStatusJSON.state(of: grant)
+            }
             if json {
                 try Output.json(
-                    installed.map { InstalledJSON(server: ServerJSON($0.definition), viaDefault: $0.viaDefault) })
+                    zip(installed, oauth).map {
+                        InstalledJSON(server: ServerJSON($0.definition), viaDefault: $0.viaDefault, oauth: $1)
+                    })
                 return
             }
             Output.table(
-                ["SERVER", "TRANSPORT", "TARGET", "HOW"],
-                installed.map {
+                ["SERVER", "TRANSPORT", "TARGET", "HOW", "OAUTH"],
+                zip(installed, oauth).map {
                     let server = ServerJSON($0.definition)
                     return [
                         server.slug, server.transport, server.target, $0.viaDefault ? "default-enabled" : "installed",
+                        $1 ?? "-",
                     ]
                 }, empty: "No servers in \(ws.slug): run `sealgate mcp install SERVER --workspace \(ws.slug)`.")
+            for (server, state) in zip(installed, oauth) where state == OAuthStatusJSON.needsLogin {
+                Output.line(
+                    "\(server.definition.slug) needs an OAuth login: run `sealgate oauth login \(server.definition.slug) --workspace \(ws.slug)`"
+                )
+            }
         }
     }
 }
@@ -61,4 +77,6 @@ struct MCPCommand: ParsableCommand {
 private struct InstalledJSON: Encodable {
     let server: ServerJSON
     let viaDefault: Bool
+    /// `authorized`, `refreshing` or `needs login` for a server with OAuth; absent otherwise.
+    let oauth: String?
 }

@@ -30,6 +30,12 @@ struct ServerCommand: ParsableCommand {
         var headers: [String] = []
         @Flag(help: "Install in every workspace.") var defaultEnabled = false
         @Flag(help: "One upstream session serves all gateway sessions.") var shared = false
+        @Option(
+            help:
+                "A client registered by hand at the server's OAuth authorization server (its secret: the secret OAUTH_CLIENT_SECRET); `sealgate oauth login` uses it instead of registering one."
+        ) var oauthClientId: String?
+        @Option(name: .customLong("oauth-scope"), help: "An OAuth scope to ask for at `oauth login` (repeatable).")
+        var oauthScopes: [String] = []
 
         func validate() throws {
             guard (command == nil) != (url == nil) else {
@@ -37,6 +43,9 @@ struct ServerCommand: ParsableCommand {
             }
             if url != nil && !args.isEmpty { throw ValidationError("--arg goes with --command, not --url") }
             if command != nil && !headers.isEmpty { throw ValidationError("--header goes with --url, not --command") }
+            if command != nil && (oauthClientId != nil || !oauthScopes.isEmpty) {
+                throw ValidationError("--oauth-client-id and --oauth-scope go with --url, not --command")
+            }
             let elsewhere = [("--command", command), ("--url", url)] + headers.map { ("--header", String?.some($0)) }
             for (option, text) in elsewhere where text.map(Self.fileReferences)?.isEmpty == false {
                 throw ValidationError("${NAME:file} goes in --arg or --env, not \(option): it names a file's path")
@@ -63,7 +72,9 @@ struct ServerCommand: ParsableCommand {
                 if let command { .stdio(command: command, args: args) } else { .http(url: url!, headers: headerList) }
             let server = ServerDefinition(
                 slug: slug, transport: transport, environment: environment, defaultEnabled: defaultEnabled,
-                shared: shared)
+                shared: shared,
+                oauth: oauthClientId == nil && oauthScopes.isEmpty
+                    ? nil : OAuthClientSettings(clientID: oauthClientId, scopes: oauthScopes))
             try global.openVault().addServer(server)
             warnAboutValuesOnTheCommandLine()
             Output.line("Added server \(slug)" + (defaultEnabled ? " (default-enabled in every workspace)" : ""))
@@ -158,6 +169,8 @@ struct ServerJSON: Encodable {
     let env: [String]
     let defaultEnabled: Bool
     let shared: Bool
+    let oauthClientID: String?
+    let oauthScopes: [String]?
 
     init(_ server: ServerDefinition) {
         slug = server.slug
@@ -171,6 +184,8 @@ struct ServerJSON: Encodable {
         env = server.environment.map { "\($0.name)=\($0.value)" }
         defaultEnabled = server.defaultEnabled
         shared = server.shared
+        oauthClientID = server.oauth?.clientID
+        oauthScopes = server.oauth?.scopes
     }
 
     var target: String { command.map { ([$0] + (args ?? [])).joined(separator: " ") } ?? url ?? "" }

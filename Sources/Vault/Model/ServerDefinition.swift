@@ -35,16 +35,20 @@ public struct ServerDefinition: Sendable, Equatable {
     public let defaultEnabled: Bool
     /// One upstream session serves every gateway session, instead of one each.
     public let shared: Bool
+    /// How `sealgate oauth login` reaches the server's authorization server: a pre-registered client and the scopes
+    /// to ask for. Nil for a server that uses dynamic registration (or no OAuth at all).
+    public let oauth: OAuthClientSettings?
 
     public init(
         slug: String, transport: Transport, environment: [EnvironmentEntry] = [], defaultEnabled: Bool = false,
-        shared: Bool = false
+        shared: Bool = false, oauth: OAuthClientSettings? = nil
     ) {
         self.slug = slug
         self.transport = transport
         self.environment = environment
         self.defaultEnabled = defaultEnabled
         self.shared = shared
+        self.oauth = oauth
     }
 
     /// Every `${NAME}` this definition refers to, without duplicates, in order.
@@ -85,6 +89,14 @@ public struct ServerDefinition: Sendable, Equatable {
         }
         for entry in environment {
             try Slug.validateVariableName(entry.name, what: "environment variable name")
+        }
+        if let oauth {
+            guard case .http = transport else {
+                throw VaultError(
+                    .invalidInput, "OAuth settings are for HTTP servers; '\(slug)' is a stdio server",
+                    remedy: "drop --oauth-client-id and --oauth-scope, or give --url")
+            }
+            try oauth.validate()
         }
         for reference in secretReferences where !Slug.isVariableName(reference) {
             throw VaultError(

@@ -67,12 +67,17 @@ enum AuditLinks {
                 'secret ' || secret_versions.server || '/' || secret_versions.name || ' v' || secret_versions.version
                 || ' in ' || \(workspaceSlug("secret_versions"))
                 """,
-            // `secret.set` says `vN`, `secret.rollback` says `vN from vM`.
+            // `secret.set` says `vN`, `secret.rollback` says `vN from vM`; the OAuth events target the server and name
+            // each record they write as `oauth.NAME vN` in their detail.
             matches: """
-                a.event IN ('secret.set', 'secret.rollback') AND a.workspace = \(workspaceSlug("secret_versions"))
-                AND a.target = secret_versions.server || '/' || secret_versions.name
-                AND (a.detail = 'v' || secret_versions.version
-                    OR substr(a.detail, 1, length(secret_versions.version) + 2) = 'v' || secret_versions.version || ' ')
+                a.workspace = \(workspaceSlug("secret_versions")) AND (
+                    (a.event IN ('secret.set', 'secret.rollback')
+                    AND a.target = secret_versions.server || '/' || secret_versions.name
+                    AND (a.detail = 'v' || secret_versions.version
+                        OR substr(a.detail, 1, length(secret_versions.version) + 2) = 'v' || secret_versions.version || ' '))
+                    OR (a.event IN ('oauth.login', 'oauth.refresh', 'oauth.needs_login', 'oauth.register')
+                    AND a.target = secret_versions.server AND secret_versions.name LIKE 'oauth.%'
+                    AND instr(' ' || a.detail || ' ', ' ' || secret_versions.name || ' v' || secret_versions.version || ' ') > 0))
                 """),
     ]
 }

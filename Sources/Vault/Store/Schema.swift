@@ -149,6 +149,11 @@ enum Schema {
                     CREATE UNIQUE INDEX tokens_client_name ON tokens(name) WHERE kind = 'client' AND revoked_at IS NULL;
                     """)
         }
+        migrator.registerMigration("v5-oauth-settings") { db in
+            // A server's pre-registered OAuth client and scopes (JSON), NULL for none. The grants themselves are
+            // sealed secrets of (workspace, server) under reserved names, in the tables that already exist.
+            try db.execute(sql: "ALTER TABLE servers ADD COLUMN oauth TEXT")
+        }
         return migrator
     }
 

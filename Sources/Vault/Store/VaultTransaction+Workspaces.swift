@@ -58,13 +58,13 @@ extension VaultTransaction {
         try db.execute(
             sql: """
                 INSERT INTO servers(slug, transport, command, args, url, headers, env, default_enabled, shared, created_at,
-                    audit_seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    audit_seq, oauth)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 server.slug, command == nil ? "http" : "stdio", command, Self.encodeJSON(args), url,
                 Self.encodeJSON(headers), Self.encodeJSON(server.environment.map { [$0.name, $0.value] }),
-                server.defaultEnabled, server.shared, now, auditSeq,
+                server.defaultEnabled, server.shared, now, auditSeq, server.oauth.map { Self.encodeJSON($0) },
             ])
     }
 
@@ -80,10 +80,11 @@ extension VaultTransaction {
                     url: row["url"], headers: pairs.map { .init(name: $0.first ?? "", value: $0.last ?? "") })
             }
             let env = try Self.decodeJSON([[String]].self, row["env"])
+            let oauth = try (row["oauth"] as String?).map { try Self.decodeJSON(OAuthClientSettings.self, $0) }
             return ServerDefinition(
                 slug: row["slug"], transport: transport,
                 environment: env.map { .init(name: $0.first ?? "", value: $0.last ?? "") },
-                defaultEnabled: row["default_enabled"], shared: row["shared"])
+                defaultEnabled: row["default_enabled"], shared: row["shared"], oauth: oauth)
         }
     }
 
