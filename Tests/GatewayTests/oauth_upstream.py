@@ -214,6 +214,12 @@ async def revoke_all(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+@mcp.custom_route("/test/tokens", methods=["GET"])
+async def tokens(request: Request) -> Response:
+    """The live tokens themselves: the needles for the tests that search memory, files and logs for them."""
+    return JSONResponse({"access": list(provider.access), "refresh": list(provider.refresh)})
+
+
 @mcp.custom_route("/test/expire-access", methods=["POST"])
 async def expire_access(request: Request) -> Response:
     STATS["expire_access"] += 1
@@ -268,6 +274,8 @@ def recorder(inner):
         grant = params.get("grant_type")
         STATS["token_requests"][grant] += 1
         STATS["token_resources"].append(params.get("resource"))
+        if grant == "client_credentials":
+            return await client_credentials(scope, params, send)
         status, answer = 0, b""
 
         async def watch(message):
@@ -287,6 +295,32 @@ def recorder(inner):
                 STATS["refresh_invalid_grant"] += 1
 
     return app
+
+
+async def client_credentials(scope, params, send):
+    """RFC 6749 §4.4, which the SDK's token handler lacks: the pre-registered client, by its secret in the body or
+    in Basic, gets an access token (no refresh token) for the resource it names."""
+    client_id, secret = params.get("client_id"), params.get("client_secret")
+    for name, value in scope["headers"]:
+        if name == b"authorization" and value.lower().startswith(b"basic "):
+            import base64
+            from urllib.parse import unquote
+            pair = base64.b64decode(value[6:]).decode()
+            client_id, secret = (unquote(part) for part in pair.split(":", 1))
+    client = provider.clients.get(client_id or "")
+    if client is None or not client.client_secret or not secrets.compare_digest(client.client_secret, secret or ""):
+        status, body = 401, {"error": "invalid_client", "error_description": "unknown client or wrong secret"}
+    elif params.get("resource") not in (None, RESOURCE):
+        status, body = 400, {"error": "invalid_target", "error_description": "not this resource"}
+    else:
+        status = 200
+        body = provider._issue(client.client_id, SCOPES, params.get("resource") or RESOURCE).model_dump(
+            exclude_none=True)
+        provider.refresh.pop(body.pop("refresh_token"), None)
+    payload = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def main():
