@@ -56,7 +56,7 @@ public struct Discovery: Sendable {
     ) async throws(OAuthFailure) -> ProtectedResourceMetadata {
         var candidates = OAuthURL.protectedResourceMetadataCandidates(for: server)
         if let named = challenge?.resourceMetadata {
-            guard OAuthURL.isAcceptableEndpoint(named) else {
+            guard OAuthURL.isAcceptableEndpoint(named, namedBy: server) else {
                 throw OAuthFailure(
                     .refusedServer,
                     "the server names its resource metadata at \(named.prefix(200)), which is not an https URL")

@@ -19,7 +19,9 @@ public struct ProtectedResourceMetadata: Sendable, Equatable {
                 "the protected resource metadata at \(url) is for \(resource), not for the server at \(server)",
                 remedy: "check the server's URL; a server may only name itself as the resource its tokens are for")
         }
-        let servers = object.strings("authorization_servers").filter(OAuthURL.isAcceptableEndpoint)
+        let servers = object.strings("authorization_servers").filter {
+            OAuthURL.isAcceptableEndpoint($0, namedBy: server)
+        }
         guard !servers.isEmpty else {
             throw OAuthFailure(
                 .refusedServer,
@@ -69,10 +71,10 @@ public struct AuthorizationServerMetadata: Sendable, Equatable {
             ("revocation", object.string("revocation_endpoint")),
         ] {
             guard let endpoint else { continue }
-            guard OAuthURL.isAcceptableEndpoint(endpoint) else {
+            guard OAuthURL.isAcceptableEndpoint(endpoint, namedBy: issuer) else {
                 throw OAuthFailure(
                     .refusedServer,
-                    "the \(name) endpoint of \(issuer) (\(endpoint.prefix(200))) is not an https URL (plain http is accepted only on this machine)"
+                    "the \(name) endpoint of \(issuer) (\(endpoint.prefix(200))) is not an https URL (plain http is accepted only on this machine, and this machine only from an issuer on it)"
                 )
             }
         }

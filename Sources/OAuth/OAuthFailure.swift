@@ -20,10 +20,17 @@ public struct OAuthFailure: Error, CustomStringConvertible, Sendable, Equatable 
     public let message: String
     public let remedy: String?
 
+    /// Control characters become `?`: messages quote what servers said, and reach terminals and logs.
     public init(_ kind: Kind, _ message: String, remedy: String? = nil) {
         self.kind = kind
-        self.message = message
-        self.remedy = remedy
+        self.message = Self.printable(message)
+        self.remedy = remedy.map(Self.printable)
+    }
+
+    static func printable(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { ($0.value < 0x20 || (0x7F...0x9F).contains($0.value)) ? "?" : $0 }))
     }
 
     public var description: String {

@@ -65,12 +65,35 @@ public struct OAuthHTTP: Sendable {
         return try await send(request, to: url)
     }
 
+    /// The deadline covers the whole exchange, body included: the HTTP client's own ends with the response head,
+    /// and a server that sends a head and then nothing must not hold a login, or every refresh of its grant, forever.
     private func send(_ request: HTTPClientRequest, to url: String) async throws(OAuthFailure) -> Response {
+        let (client, timeout) = (client, timeout)
         do {
-            let response = try await client.execute(request, deadline: .now() + timeout)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return Response(
-                status: Int(response.status.code), headers: response.headers, body: Data(body.readableBytesView))
+            let answer = try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask {
+                    let response = try await client.execute(request, deadline: .now() + timeout)
+                    let body = try await response.body.collect(upTo: 1 << 20)
+                    return Response(
+                        status: Int(response.status.code), headers: response.headers,
+                        body: Data(body.readableBytesView))
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(timeout.nanoseconds))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+            guard let answer else {
+                throw OAuthFailure(
+                    .unreachable,
+                    "\(Self.origin(url)) did not answer within \(timeout.nanoseconds / 1_000_000_000) s",
+                    remedy: "check that the server is up; it is tried again at the next request")
+            }
+            return answer
+        } catch let failure as OAuthFailure {
+            throw failure
         } catch {
             throw OAuthFailure(
                 .unreachable, "cannot reach \(Self.origin(url)): \(Self.describe(error))",

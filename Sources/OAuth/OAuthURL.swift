@@ -57,13 +57,19 @@ public enum OAuthURL {
         return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
-    /// Whether `resource` names `server` or a parent of it on the same origin: what a server's protected resource
-    /// metadata may claim to protect (RFC 9728 §3.3 and §7.3: a document naming another resource is not used).
+    /// Whether `resource` names `server` itself (RFC 9728 §3.3: a document naming another resource, a parent path
+    /// included, is not used: a token for the parent would be good at every server under it).
     public static func resource(_ resource: String, covers server: String) -> Bool {
-        guard let (origin, path) = split(resource), let (serverOrigin, serverPath) = split(server),
-            origin == serverOrigin
-        else { return false }
-        return path.isEmpty || serverPath == path || serverPath.hasPrefix(path + "/")
+        guard let named = canonicalResource(resource), let own = canonicalResource(server) else { return false }
+        return named == own
+    }
+
+    /// `isAcceptableEndpoint`, and on this machine only when `origin` (the URL that named the endpoint) is too:
+    /// a remote server must not make the broker or the CLI send requests to local services.
+    public static func isAcceptableEndpoint(_ text: String, namedBy origin: String) -> Bool {
+        guard isAcceptableEndpoint(text), let host = URLComponents(string: text)?.host else { return false }
+        guard isLoopback(host) else { return true }
+        return URLComponents(string: origin)?.host.map(isLoopback) ?? false
     }
 
     /// Adds query parameters to a URL that may already have some.

@@ -44,7 +44,11 @@ extension SecretVault {
             guard let ws = try tx.workspace(slug: workspace), let definition = try tx.server(slug: server) else {
                 return "absent"
             }
-            let secrets = try tx.secrets(workspaceID: ws.id, server: server)
+            // A refresh (`oauth.tokens`) or a registration (`oauth.client`) changes nothing a running upstream must
+            // redo: it takes new tokens up itself. A login (`oauth.login`) does.
+            let secrets = try tx.secrets(workspaceID: ws.id, server: server).filter {
+                !OAuthGrant.isReserved($0.name) || $0.name == OAuthGrant.loginName
+            }
             return "\(definition)|term \(ws.dataKeyTerm)|"
                 + secrets.map { "\($0.name)=\($0.currentVersion)" }.joined(separator: ",")
         }

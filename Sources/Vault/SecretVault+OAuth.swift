@@ -41,7 +41,7 @@ extension SecretVault {
                 (),
                 AuditEvent(
                     event: "oauth.register", workspace: ws.slug, target: server,
-                    detail: "\(OAuthGrant.clientName) v\(version) issuer \(registration.issuer)")
+                    detail: "\(OAuthGrant.clientName) v\(version); issuer \(registration.issuer)")
             )
         }
     }
@@ -66,7 +66,7 @@ extension SecretVault {
                 AuditEvent(
                     event: "oauth.login", workspace: ws.slug, target: server,
                     detail:
-                        "\(OAuthGrant.loginName) v\(loginVersion) \(OAuthGrant.tokensName) v\(tokensVersion) \(login.grantType) issuer \(login.issuer) scopes \(scopes.isEmpty ? "-" : scopes)"
+                        "\(OAuthGrant.loginName) v\(loginVersion) \(OAuthGrant.tokensName) v\(tokensVersion); \(login.grantType) issuer \(login.issuer) scopes \(scopes.isEmpty ? "-" : scopes)"
                 )
             )
         }
@@ -90,8 +90,8 @@ extension SecretVault {
             let version = try sealRecord(tokens, OAuthGrant.tokensName, ws, server, tx, now: now)
             let detail =
                 tokens.needsLogin
-                ? "\(OAuthGrant.tokensName) v\(version) \(tokens.failure ?? "refresh refused")"
-                : "\(OAuthGrant.tokensName) v\(version) expires \(tokens.expiresAt.map { "\($0 / 1000)" } ?? "-")"
+                ? "\(OAuthGrant.tokensName) v\(version); \(tokens.failure ?? "refresh refused")"
+                : "\(OAuthGrant.tokensName) v\(version); expires \(tokens.expiresAt.map { "\($0 / 1000)" } ?? "-")"
             return (
                 OAuthGrant(login: read.login, tokens: tokens, loginVersion: read.loginVersion, tokensVersion: version),
                 AuditEvent(

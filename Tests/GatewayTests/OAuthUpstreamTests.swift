@@ -223,10 +223,28 @@ import Testing
         ])
         let harness = try ServeHarness()
         let token = try harness.initialize()
-        try harness.ok(["server", "add", "api", "--url", fixture.mcpURL, "--oauth-client-id", "sealgate-ci"])
-        try harness.ok(["mcp", "install", "api", "--workspace", "eng"])
-        try harness.ok(
-            ["secrets", "set", "api", "OAUTH_CLIENT_SECRET", "--workspace", "eng"], stdin: "pre-registered-secret")
+        /// Adds `api` with the pre-registered client (and `issuer` pinned), installed, with its secret set.
+        func add(issuer: String?) throws {
+            _ = try harness.run(["server", "remove", "api"])
+            try harness.ok(
+                ["server", "add", "api", "--url", fixture.mcpURL, "--oauth-client-id", "sealgate-ci"]
+                    + (issuer.map { ["--oauth-issuer", $0] } ?? []))
+            try harness.ok(["mcp", "install", "api", "--workspace", "eng"])
+            try harness.ok(
+                ["secrets", "set", "api", "OAUTH_CLIENT_SECRET", "--workspace", "eng"], stdin: "pre-registered-secret")
+        }
+        // The client's secret goes only to the authorization server it was registered at: not to whichever one
+        // the server names when none is pinned, nor to another than the pinned one.
+        try add(issuer: nil)
+        let unpinned = try harness.run(["oauth", "login", "api", "--workspace", "eng", "--no-browser"])
+        #expect(unpinned.status == 64 && unpinned.stderr.contains("no --oauth-issuer"), "\(unpinned.stderr)")
+        try add(issuer: "https://auth.example")
+        let elsewhere = try harness.run([
+            "oauth", "login", "api", "--workspace", "eng", "--grant", "client-credentials",
+        ])
+        #expect(elsewhere.status == 4 && elsewhere.stderr.contains("was registered at https://auth.example"))
+        #expect(try fixture.stats()["token_requests"] == .object([:]), "no secret was sent")
+        try add(issuer: fixture.issuer)
         let login = try OAuthLogin.run(harness, arguments: ["--port", "\(port)"])
         #expect(login.status == 0, "\(login.stdout)\n\(login.stderr)")
         try harness.start()

@@ -54,6 +54,34 @@ import Testing
         #expect(!OAuthURL.isAcceptableEndpoint("javascript:alert(1)"))
     }
 
+    /// A remote server or authorization server must not point the broker at services on this machine.
+    @Test func endpointsOnThisMachineOnlyFromAnOriginOnIt() throws {
+        #expect(OAuthURL.isAcceptableEndpoint("http://127.0.0.1:9/token", namedBy: "http://127.0.0.1:8000"))
+        #expect(!OAuthURL.isAcceptableEndpoint("http://127.0.0.1:9/token", namedBy: "https://auth.example"))
+        #expect(!OAuthURL.isAcceptableEndpoint("https://localhost:9/token", namedBy: "https://auth.example"))
+        #expect(OAuthURL.isAcceptableEndpoint("https://auth2.example/token", namedBy: "https://auth.example"))
+        let local = Data(
+            #"{"issuer":"https://auth.example","authorization_endpoint":"https://auth.example/a","token_endpoint":"http://127.0.0.1:6379/token","code_challenge_methods_supported":["S256"]}"#
+                .utf8)
+        #expect(throws: OAuthFailure.self) {
+            try AuthorizationServerMetadata(json: local, issuer: "https://auth.example", from: "x")
+        }
+        let pointsHome = Data(
+            #"{"resource":"https://mcp.example/mcp","authorization_servers":["http://127.0.0.1:80"]}"#.utf8)
+        #expect(throws: OAuthFailure.self) {
+            try ProtectedResourceMetadata(json: pointsHome, server: "https://mcp.example/mcp", from: "x")
+        }
+    }
+
+    @Test func whatAServerSaysReachesTheTerminalWithoutControlCharacters() {
+        let failure = TokenError.failure(
+            status: 400,
+            body: Data(#"{"error":"invalid_request","error_description":"\u001b]0;pwned\u0007 bad"}"#.utf8),
+            issuer: "i", what: "refresh token")
+        #expect(!failure.message.unicodeScalars.contains { $0.value < 0x20 }, "\(failure.message)")
+        #expect(failure.message.contains("?]0;pwned? bad"))
+    }
+
     @Test func resourceMetadataMustNameThisServer() throws {
         let server = "https://mcp.example/mcp"
         func document(_ resource: String) -> Data {
@@ -61,8 +89,12 @@ import Testing
         }
         let own = try ProtectedResourceMetadata(json: document("https://mcp.example/mcp"), server: server, from: "x")
         #expect(own.authorizationServers == ["https://auth.example"])
-        _ = try ProtectedResourceMetadata(json: document("https://mcp.example"), server: server, from: "x")
-        for other in ["https://evil.example/mcp", "https://mcp.example/mcp-other", "http://mcp.example/mcp"] {
+        _ = try ProtectedResourceMetadata(json: document("https://MCP.example/mcp/"), server: server, from: "x")
+        // A parent names every server under it: a token for it would be good at all of them (RFC 9728 §3.3).
+        for other in [
+            "https://evil.example/mcp", "https://mcp.example/mcp-other", "http://mcp.example/mcp",
+            "https://mcp.example",
+        ] {
             #expect(throws: OAuthFailure.self) {
                 try ProtectedResourceMetadata(json: document(other), server: server, from: "x")
             }

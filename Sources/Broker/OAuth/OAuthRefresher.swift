@@ -12,7 +12,8 @@ actor OAuthRefresher {
         case renewed
         /// Refreshing failed for good: only `sealgate oauth login` helps. The grant is marked so.
         case needsLogin(String)
-        /// Refreshing failed for now (the authorization server unreachable or erring): try again later.
+        /// Refreshing failed for now (the authorization server unreachable or erring, or asked again too soon):
+        /// try again later.
         case failed(String)
     }
 
@@ -21,11 +22,27 @@ actor OAuthRefresher {
         let server: String
     }
 
+    /// A refresh under way, for the tokens version it replaces.
+    private struct Flight {
+        let stale: Int64
+        let task: Task<Outcome, Never>
+    }
+
+    /// After a failed refresh, the next waits this long, doubling up to `longestPause`; a grant refreshed less than
+    /// `shortestInterval` ago is not refreshed again. Together they keep an erring authorization server, a token
+    /// that lives for no time, or an upstream that answers 401 to everything from turning calls into refreshes.
+    static let firstPause: Duration = .seconds(2)
+    static let longestPause: Duration = .seconds(300)
+    static let shortestInterval: Duration = .seconds(2)
+
     private let vault: VaultService
     private let http: OAuthHTTP
     private let logger: Logger
     private let counters: BrokerCounters
-    private var running: [Key: Task<Outcome, Never>] = [:]
+    private let clock = ContinuousClock()
+    private var flights: [Key: Flight] = [:]
+    private var paused: [Key: (until: ContinuousClock.Instant, pause: Duration, outcome: Outcome)] = [:]
+    private var lastRefresh: [Key: ContinuousClock.Instant] = [:]
 
     init(vault: VaultService, client: HTTPClient, logger: Logger, counters: BrokerCounters) {
         self.vault = vault
@@ -35,14 +52,35 @@ actor OAuthRefresher {
     }
 
     /// Makes sure the grant has tokens newer than `stale`, refreshing them unless another caller already did (or is
-    /// doing so now: then this waits for that refresh instead of starting its own).
+    /// doing so for the same tokens now: then this waits for that refresh instead of starting its own).
     func renew(workspace: String, server: String, stale: Int64) async -> Outcome {
         let key = Key(workspace: workspace, server: server)
-        if let task = running[key] { return await task.value }
-        let task = Task { await self.refresh(key, stale: stale) }
-        running[key] = task
-        let outcome = await task.value
-        running[key] = nil
+        while let flight = flights[key] {
+            let outcome = await flight.task.value
+            if flight.stale == stale { return outcome }
+        }
+        if let pause = paused[key], clock.now < pause.until { return pause.outcome }
+        let task = Task {
+            let outcome = await self.refresh(key, stale: stale)
+            self.landed(key, outcome)
+            return outcome
+        }
+        flights[key] = Flight(stale: stale, task: task)
+        return await task.value
+    }
+
+    /// Ends a flight before its outcome is seen by anyone, so a caller that waited for it for other tokens finds
+    /// no flight on its next look, and starts its own.
+    private func landed(_ key: Key, _ outcome: Outcome) {
+        flights[key] = nil
+        if case .failed = outcome { return }
+        paused[key] = nil
+    }
+
+    /// The authorization server failed: the next refresh waits, longer after each failure in a row.
+    private func pause(_ key: Key, after outcome: Outcome) -> Outcome {
+        let pause = min((paused[key]?.pause ?? Self.firstPause / 2) * 2, Self.longestPause)
+        paused[key] = (clock.now + pause, pause, outcome)
         return outcome
     }
 
@@ -56,14 +94,22 @@ actor OAuthRefresher {
         } catch {
             return .failed("the vault could not be read: \(error.message)")
         }
-        if grant.tokensVersion != stale {
-            return grant.tokens.needsLogin ? .needsLogin(grant.tokens.failure ?? "") : .renewed
+        if grant.tokens.needsLogin { return .needsLogin(grant.tokens.failure ?? "its grant was refused") }
+        if grant.tokensVersion != stale { return .renewed }
+        if let last = lastRefresh[key], clock.now - last < Self.shortestInterval {
+            return .failed("the server refused tokens refreshed moments ago")
         }
-        if grant.tokens.needsLogin { return .needsLogin(grant.tokens.failure ?? "") }
+        lastRefresh[key] = clock.now
+        // What the authorization server says may quote what it was sent: masked before it is logged or stored.
+        let masker = SecretMasker(OAuthCredentials(grant).bearer.masked)
         let login = grant.login
         let endpoint = TokenEndpoint(http: http, issuer: login.issuer, tokenURL: login.tokenEndpoint)
-        let client = ClientCredentials(
-            clientID: login.clientID, clientSecret: login.clientSecret, method: login.clientAuthentication)
+        let client: ClientCredentials
+        do {
+            client = try await credentials(of: login, key)
+        } catch {
+            return .failed("the client's secret could not be read: \(error)")
+        }
         let now = OAuthCredentials.nowMilliseconds()
         let response: TokenResponse
         do throws(OAuthFailure) {
@@ -78,13 +124,14 @@ actor OAuthRefresher {
             }
         } catch {
             counters.count(.oauthRefreshFailed, workspace: key.workspace, server: key.server)
+            let said = masker.mask(error.description)
             // Only a refusal of the grant itself is final; a client refusal may be a misconfiguration the operator
             // fixes by setting OAUTH_CLIENT_SECRET, and anything else may pass.
-            if error.kind == .invalidGrant { return await markNeedsLogin(grant, key, error.message) }
+            if error.kind == .invalidGrant { return await markNeedsLogin(grant, key, masker.mask(error.message)) }
             logger.warning(
                 "OAuth refresh failed; will try again",
-                metadata: ["workspace": "\(key.workspace)", "server": "\(key.server)", "error": "\(error.message)"])
-            return .failed(error.description)
+                metadata: ["workspace": "\(key.workspace)", "server": "\(key.server)", "error": "\(said)"])
+            return pause(key, after: .failed(said))
         }
         let tokens = OAuthTokens(
             accessToken: response.accessToken,
@@ -93,8 +140,9 @@ actor OAuthRefresher {
             expiresAt: response.expiresIn.map { now + Int64($0 * 1000) },
             scopes: response.scopes ?? grant.tokens.scopes,
             obtainedAt: grant.tokens.obtainedAt, refreshedAt: now)
+        let stored: OAuthGrant?
         do {
-            _ = try await vault.replaceOAuthTokens(tokens, of: grant, server: key.server, workspace: key.workspace)
+            stored = try await vault.replaceOAuthTokens(tokens, of: grant, server: key.server, workspace: key.workspace)
         } catch {
             // The new tokens are lost; with a rotating refresh token the grant may be too. Said loudly.
             logger.error(
@@ -102,9 +150,33 @@ actor OAuthRefresher {
                 metadata: ["workspace": "\(key.workspace)", "server": "\(key.server)", "error": "\(error.message)"])
             return .failed("the refreshed tokens could not be stored: \(error.message)")
         }
+        guard stored != nil else {
+            // A login or logout came first and wins: what this refresh obtained is nobody's, so it is revoked.
+            await revoke(tokens, of: login, client: client)
+            return .renewed
+        }
         counters.count(.oauthRefreshed, workspace: key.workspace, server: key.server)
         logger.info("OAuth tokens refreshed", metadata: ["workspace": "\(key.workspace)", "server": "\(key.server)"])
         return .renewed
+    }
+
+    /// The client a refresh presents: a pre-registered client's secret is read from the vault now, so that a new
+    /// `OAUTH_CLIENT_SECRET` takes effect at the next refresh.
+    private func credentials(of login: OAuthLogin, _ key: Key) async throws -> ClientCredentials {
+        var secret = login.clientSecret
+        if login.clientSecretInVault == true {
+            secret = try await vault.clientSecret(server: key.server, workspace: key.workspace)
+        }
+        return ClientCredentials(clientID: login.clientID, clientSecret: secret, method: login.clientAuthentication)
+    }
+
+    private func revoke(_ tokens: OAuthTokens, of login: OAuthLogin, client: ClientCredentials) async {
+        guard let revocation = login.revocationEndpoint else { return }
+        let endpoint = TokenEndpoint(http: http, issuer: login.issuer, tokenURL: login.tokenEndpoint)
+        for (token, hint) in [(tokens.refreshToken, "refresh_token"), (tokens.accessToken, "access_token")] {
+            guard let token else { continue }
+            _ = try? await endpoint.revoke(token, hint: hint, at: revocation, client: client)
+        }
     }
 
     private func markNeedsLogin(_ grant: OAuthGrant, _ key: Key, _ reason: String) async -> Outcome {

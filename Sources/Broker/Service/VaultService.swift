@@ -104,6 +104,14 @@ actor VaultService {
             oauth: credentials?.state)
     }
 
+    /// A pre-registered OAuth client's secret (the server's secret `OAUTH_CLIENT_SECRET`), for a refresh.
+    func clientSecret(server: String, workspace: String) throws(VaultError) -> String {
+        try withVault { vault throws(VaultError) in
+            try vault.unsealSecret(server: server, name: OAuthClientSettings.clientSecretName, workspace: workspace)
+                .withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
     /// The OAuth grant of (workspace, server), for a refresh. Not audited as a use: the refresh is.
     func oauthGrant(server: String, workspace: String) throws(VaultError) -> OAuthGrant? {
         try withVault { vault throws(VaultError) in try vault.oauthGrant(server: server, workspace: workspace) }

@@ -111,7 +111,7 @@ actor HTTPUpstream: Upstream {
     /// `renewing`: whether a 401 may still be met by refreshing the OAuth grant once and starting again.
     private func start(renewing: Bool = true) async throws(BrokerError) -> UpstreamInfo {
         // The old masker stays until stop: streams opened under the old plan still read through it.
-        if let old = plan { retiredMaskers.append(old.maskerID) }
+        if let old = plan { await retire(old.maskerID) }
         let plan = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
         self.plan = plan
         planChanged = false
@@ -530,8 +530,16 @@ actor HTTPUpstream: Upstream {
     /// A new plan with the grant's current tokens, for the same session. The old masker is kept (see `start`).
     private func replan() async throws(BrokerError) {
         let fresh = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
-        if let old = plan { retiredMaskers.append(old.maskerID) }
+        if let old = plan { await retire(old.maskerID) }
         plan = fresh
+    }
+
+    /// Keeps an old plan's masker for the streams still open under it, and the last few only: every OAuth refresh
+    /// makes a plan, and a stream older than several of them has been reopened under a newer one (a message still
+    /// read through a masker that is gone is dropped, never passed on unmasked).
+    private func retire(_ maskerID: Int) async {
+        retiredMaskers.append(maskerID)
+        while retiredMaskers.count > 8 { await vault.dropMasker(retiredMaskers.removeFirst()) }
     }
 
     /// One exchange; on a 401, the grant is refreshed once and the exchange tried once more.

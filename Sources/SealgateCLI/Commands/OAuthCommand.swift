@@ -112,7 +112,13 @@ struct OAuthCommand: ParsableCommand {
                     .notFound, "no OAuth login for '\(server.prefix(80))' in '\(ws.slug)'",
                     remedy: "see `sealgate oauth status --workspace \(ws.slug)`")
             }
-            let revoked = await OAuthLoginFlow.revoke(grant)
+            var clientSecret: String?
+            if grant.login.clientSecretInVault == true {
+                clientSecret = try? vault.unsealSecret(
+                    server: server, name: OAuthClientSettings.clientSecretName, workspace: ws.slug
+                ).withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            }
+            let revoked = await OAuthLoginFlow.revoke(grant, clientSecret: clientSecret)
             try vault.removeOAuthGrant(server: server, workspace: ws.slug)
             Output.line("Logged out of \(server) in \(ws.slug): \(revoked); its tokens are destroyed.")
         }

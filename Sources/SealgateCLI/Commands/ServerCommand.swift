@@ -36,6 +36,10 @@ struct ServerCommand: ParsableCommand {
         ) var oauthClientId: String?
         @Option(name: .customLong("oauth-scope"), help: "An OAuth scope to ask for at `oauth login` (repeatable).")
         var oauthScopes: [String] = []
+        @Option(
+            help:
+                "The issuer of the authorization server the --oauth-client-id was registered at: its secret goes to no other."
+        ) var oauthIssuer: String?
 
         func validate() throws {
             guard (command == nil) != (url == nil) else {
@@ -43,8 +47,13 @@ struct ServerCommand: ParsableCommand {
             }
             if url != nil && !args.isEmpty { throw ValidationError("--arg goes with --command, not --url") }
             if command != nil && !headers.isEmpty { throw ValidationError("--header goes with --url, not --command") }
-            if command != nil && (oauthClientId != nil || !oauthScopes.isEmpty) {
-                throw ValidationError("--oauth-client-id and --oauth-scope go with --url, not --command")
+            if command != nil && (oauthClientId != nil || !oauthScopes.isEmpty || oauthIssuer != nil) {
+                throw ValidationError(
+                    "--oauth-client-id, --oauth-issuer and --oauth-scope go with --url, not --command")
+            }
+            if oauthIssuer != nil && oauthClientId == nil {
+                throw ValidationError(
+                    "--oauth-issuer goes with --oauth-client-id: it says where that client was registered")
             }
             let elsewhere = [("--command", command), ("--url", url)] + headers.map { ("--header", String?.some($0)) }
             for (option, text) in elsewhere where text.map(Self.fileReferences)?.isEmpty == false {
@@ -74,7 +83,7 @@ struct ServerCommand: ParsableCommand {
                 slug: slug, transport: transport, environment: environment, defaultEnabled: defaultEnabled,
                 shared: shared,
                 oauth: oauthClientId == nil && oauthScopes.isEmpty
-                    ? nil : OAuthClientSettings(clientID: oauthClientId, scopes: oauthScopes))
+                    ? nil : OAuthClientSettings(clientID: oauthClientId, scopes: oauthScopes, issuer: oauthIssuer))
             try global.openVault().addServer(server)
             warnAboutValuesOnTheCommandLine()
             Output.line("Added server \(slug)" + (defaultEnabled ? " (default-enabled in every workspace)" : ""))
@@ -170,6 +179,7 @@ struct ServerJSON: Encodable {
     let defaultEnabled: Bool
     let shared: Bool
     let oauthClientID: String?
+    let oauthIssuer: String?
     let oauthScopes: [String]?
 
     init(_ server: ServerDefinition) {
@@ -185,6 +195,7 @@ struct ServerJSON: Encodable {
         defaultEnabled = server.defaultEnabled
         shared = server.shared
         oauthClientID = server.oauth?.clientID
+        oauthIssuer = server.oauth?.issuer
         oauthScopes = server.oauth?.scopes
     }
 

@@ -22,6 +22,7 @@ struct OAuthLoginFlow {
     let options: Options
 
     private var server: String { definition.slug }
+    private var isPreRegistered: Bool { definition.oauth?.clientID != nil }
 
     func run() async throws {
         let client = OAuthHTTP.makeClient()
@@ -90,8 +91,10 @@ struct OAuthLoginFlow {
             grantType: options.clientCredentials ? "client_credentials" : "authorization_code",
             issuer: metadata.issuer, tokenEndpoint: metadata.tokenEndpoint,
             revocationEndpoint: metadata.revocationEndpoint, resource: found.resource, clientID: credentials.clientID,
-            clientSecret: credentials.clientSecret, clientAuthentication: credentials.method, scopes: found.scopes,
-            loggedInAt: done)
+            // A pre-registered client's secret stays where the operator set it, and is read from there.
+            clientSecret: isPreRegistered ? nil : credentials.clientSecret,
+            clientSecretInVault: isPreRegistered && credentials.clientSecret != nil,
+            clientAuthentication: credentials.method, scopes: found.scopes, loggedInAt: done)
         let tokens = OAuthTokens(
             accessToken: response.accessToken, refreshToken: response.refreshToken,
             expiresAt: response.expiresIn.map { done + Int64($0 * 1000) }, scopes: response.scopes, obtainedAt: done)
@@ -137,6 +140,23 @@ struct OAuthLoginFlow {
                     "set it with `sealgate secrets set \(server) \(OAuthClientSettings.clientSecretName) --workspace \(workspace)`"
             )
         }
+        // The secret goes to the authorization server the client was registered at and no other, whatever the
+        // server's metadata names this time.
+        if let pinned = definition.oauth?.issuer {
+            guard OAuthURL.sameIssuer(pinned, metadata.issuer) else {
+                throw OAuthFailure(
+                    .refusedServer,
+                    "server '\(server)' names the authorization server \(metadata.issuer), but its client was registered at \(pinned); nothing was sent to it",
+                    remedy: "if the server really moved, add it again with the new --oauth-issuer")
+            }
+        } else if secret != nil {
+            throw OAuthFailure(
+                .invalidInput,
+                "server '\(server)' has a client secret but no --oauth-issuer: the secret would go to whichever authorization server the server names",
+                remedy:
+                    "`sealgate server remove \(server)` and add it again with --oauth-issuer \(metadata.issuer) if that is where the client was registered"
+            )
+        }
         return .choosing(clientID: clientID, clientSecret: secret, supported: metadata.tokenEndpointAuthMethods)
     }
 
@@ -166,7 +186,8 @@ struct OAuthLoginFlow {
     }
 
     /// Revokes a grant's tokens (RFC 7009) where the authorization server offers it; says what happened.
-    static func revoke(_ grant: OAuthGrant) async -> String {
+    /// `clientSecret`: a pre-registered client's, from the vault.
+    static func revoke(_ grant: OAuthGrant, clientSecret: String?) async -> String {
         guard let revocation = grant.login.revocationEndpoint else {
             return "\(grant.login.issuer) offers no revocation (RFC 7009)"
         }
@@ -174,7 +195,7 @@ struct OAuthLoginFlow {
         let endpoint = TokenEndpoint(
             http: OAuthHTTP(client: client), issuer: grant.login.issuer, tokenURL: grant.login.tokenEndpoint)
         let credentials = ClientCredentials(
-            clientID: grant.login.clientID, clientSecret: grant.login.clientSecret,
+            clientID: grant.login.clientID, clientSecret: grant.login.clientSecret ?? clientSecret,
             method: grant.login.clientAuthentication)
         var refused: [String] = []
         for (token, hint) in [(grant.tokens.refreshToken, "refresh_token"), (grant.tokens.accessToken, "access_token")]

@@ -6,10 +6,14 @@ import Foundation
 public struct OAuthClientSettings: Sendable, Equatable, Codable {
     public let clientID: String?
     public let scopes: [String]
+    /// The authorization server the client was registered at: a login presents the client's secret to no other,
+    /// whatever the server's metadata names.
+    public let issuer: String?
 
-    public init(clientID: String?, scopes: [String]) {
+    public init(clientID: String?, scopes: [String], issuer: String? = nil) {
         self.clientID = clientID
         self.scopes = scopes
+        self.issuer = issuer
     }
 
     /// The secret name that holds a pre-registered client's secret.
@@ -20,6 +24,16 @@ public struct OAuthClientSettings: Sendable, Equatable, Codable {
             throw VaultError(
                 .invalidInput, "invalid OAuth client id '\(clientID.prefix(80))'",
                 remedy: "give the client id the authorization server issued: visible ASCII, no spaces")
+        }
+        if let issuer {
+            let components = URLComponents(string: issuer)
+            guard let scheme = components?.scheme?.lowercased(), scheme == "https" || scheme == "http",
+                components?.host?.isEmpty == false
+            else {
+                throw VaultError(
+                    .invalidInput, "invalid OAuth issuer '\(issuer.prefix(200))'",
+                    remedy: "give the authorization server's issuer URL, as its metadata names it (https://…)")
+            }
         }
         for scope in scopes
         where scope.isEmpty || !scope.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
@@ -42,16 +56,22 @@ public struct OAuthLogin: Sendable, Equatable, Codable {
     /// The RFC 8707 resource the tokens are for: the MCP server's canonical URI.
     public var resource: String
     public var clientID: String
+    /// A registered client's secret. Nil for a pre-registered client, whose secret is read from the server's
+    /// secret `OAUTH_CLIENT_SECRET` when it is needed (`clientSecretInVault`), so a new one takes effect at once.
     public var clientSecret: String?
+    public var clientSecretInVault: Bool?
     /// `none`, `client_secret_post` or `client_secret_basic`.
     public var clientAuthentication: String
     public var scopes: [String]
+    /// Milliseconds since the epoch.
     public var loggedInAt: Int64
 
     public init(
         grantType: String, issuer: String, tokenEndpoint: String, revocationEndpoint: String?, resource: String,
-        clientID: String, clientSecret: String?, clientAuthentication: String, scopes: [String], loggedInAt: Int64
+        clientID: String, clientSecret: String?, clientSecretInVault: Bool = false, clientAuthentication: String,
+        scopes: [String], loggedInAt: Int64
     ) {
+        self.clientSecretInVault = clientSecretInVault
         (self.grantType, self.issuer, self.tokenEndpoint, self.revocationEndpoint) =
             (grantType, issuer, tokenEndpoint, revocationEndpoint)
         (self.resource, self.clientID, self.clientSecret, self.clientAuthentication) =
@@ -68,6 +88,7 @@ public struct OAuthTokens: Sendable, Equatable, Codable {
     public var expiresAt: Int64?
     /// The scopes granted, when the token response named them.
     public var scopes: [String]?
+    /// When the login obtained the first tokens, and the last refresh; milliseconds since the epoch.
     public var obtainedAt: Int64
     public var refreshedAt: Int64?
     /// Refreshing failed for good (`invalid_grant`): only a new login helps. The tokens are dropped then.

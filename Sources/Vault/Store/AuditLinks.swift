@@ -68,7 +68,8 @@ enum AuditLinks {
                 || ' in ' || \(workspaceSlug("secret_versions"))
                 """,
             // `secret.set` says `vN`, `secret.rollback` says `vN from vM`; the OAuth events target the server and name
-            // each record they write as `oauth.NAME vN` in their detail.
+            // each record they write as `oauth.NAME vN` in their detail, before a `;` (what follows quotes an
+            // authorization server, which must not be able to name a record).
             matches: """
                 a.workspace = \(workspaceSlug("secret_versions")) AND (
                     (a.event IN ('secret.set', 'secret.rollback')
@@ -77,7 +78,9 @@ enum AuditLinks {
                         OR substr(a.detail, 1, length(secret_versions.version) + 2) = 'v' || secret_versions.version || ' '))
                     OR (a.event IN ('oauth.login', 'oauth.refresh', 'oauth.needs_login', 'oauth.register')
                     AND a.target = secret_versions.server AND secret_versions.name LIKE 'oauth.%'
-                    AND instr(' ' || a.detail || ' ', ' ' || secret_versions.name || ' v' || secret_versions.version || ' ') > 0))
+                    AND instr(
+                        ' ' || substr(a.detail, 1, instr(a.detail || ';', ';') - 1) || ' ',
+                        ' ' || secret_versions.name || ' v' || secret_versions.version || ' ') > 0))
                 """),
     ]
 }

@@ -52,11 +52,19 @@ extension VaultTransaction {
         ),
     ]
 
+    /// Rows added to the head after vaults existed: a section is encoded only when it has rows, so a vault without
+    /// any keeps the head it had, and a row set (or changed) by hand afterwards is still caught.
+    private static let laterStateQueries: [(table: String, sql: String)] = [
+        // A server's OAuth client and scopes (schema v5): which client a login presents its secret for.
+        ("servers.oauth", "SELECT slug, oauth FROM servers WHERE oauth IS NOT NULL ORDER BY slug")
+    ]
+
     /// An unambiguous encoding of every row the head covers: each table's name and row count, then each value
     /// with its storage class and length. Nothing secret: only ciphertexts, keyed token hashes and metadata.
     func auditedState() throws -> [UInt8] {
         var out: [UInt8] = []
-        for (table, sql) in Self.stateQueries {
+        let later = try Self.laterStateQueries.filter { try Row.fetchOne(db, sql: $0.sql) != nil }
+        for (table, sql) in Self.stateQueries + later {
             out.appendField(table)
             let rows = try Row.fetchAll(db, sql: sql)
             out.appendBigEndian(Int64(rows.count))
