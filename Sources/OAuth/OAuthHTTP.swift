@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The few HTTP exchanges OAuth needs, bounded: no redirects (a token request must not be carried elsewhere),
 /// a deadline on the whole exchange, answers read up to 1 MiB.
@@ -67,23 +68,16 @@ public struct OAuthHTTP: Sendable {
 
     /// The deadline covers the whole exchange, body included: the HTTP client's own ends with the response head,
     /// and a server that sends a head and then nothing must not hold a login, or every refresh of its grant, forever.
+    /// The exchange is not waited for once the deadline passed (a task group would wait for its cancelled child):
+    /// it is cancelled, and the client's read timeout ends its connection.
     private func send(_ request: HTTPClientRequest, to url: String) async throws(OAuthFailure) -> Response {
         let (client, timeout) = (client, timeout)
         do {
-            let answer = try await withThrowingTaskGroup(of: Response?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(request, deadline: .now() + timeout)
-                    let body = try await response.body.collect(upTo: 1 << 20)
-                    return Response(
-                        status: Int(response.status.code), headers: response.headers,
-                        body: Data(body.readableBytesView))
-                }
-                group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(timeout.nanoseconds))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                return try await group.next() ?? nil
+            let answer: Response? = try await Self.first(within: timeout) {
+                let response = try await client.execute(request, deadline: .now() + timeout)
+                let body = try await response.body.collect(upTo: 1 << 20)
+                return Response(
+                    status: Int(response.status.code), headers: response.headers, body: Data(body.readableBytesView))
             }
             guard let answer else {
                 throw OAuthFailure(
@@ -98,6 +92,35 @@ public struct OAuthHTTP: Sendable {
             throw OAuthFailure(
                 .unreachable, "cannot reach \(Self.origin(url)): \(Self.describe(error))",
                 remedy: "check that the server is up and the URL is right")
+        }
+    }
+
+    /// `work`'s result, or nil when `timeout` passed first; `work` is then cancelled and left to end on its own.
+    static func first<T: Sendable>(
+        within timeout: TimeAmount, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        let settled = Mutex(false)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+            let settle: @Sendable (Result<T?, any Error>) -> Bool = { result in
+                guard
+                    settled.withLock({ done in
+                        defer { done = true }; return !done
+                    })
+                else { return false }
+                continuation.resume(with: result)
+                return true
+            }
+            let task = Task {
+                do {
+                    _ = settle(.success(try await work()))
+                } catch {
+                    _ = settle(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(max(0, timeout.nanoseconds)))
+                if settle(.success(nil)) { task.cancel() }
+            }
         }
     }
 

@@ -154,6 +154,8 @@ import Testing
         }
         #expect(restored, "the new login did not take effect within a second")
         #expect(harness.servePID == serve)
+        // The second login reused the client registered at the first: its refresh tokens belong to one client.
+        #expect(try fixture.stats()["registrations"] == 1)
         #expect(try Self.heardListChanged(listen), "clients are told the server's tools are back")
         let metricsAfter = try HTTP.request(port: harness.port, "GET", "/metrics").text
         #expect(metricsAfter.contains(#"sealgate_upstream_needs_login{workspace="eng",server="api"} 0"#))

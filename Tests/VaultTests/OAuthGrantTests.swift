@@ -75,6 +75,26 @@ import Testing
         #expect(try t.vault.verifyAudit() > 0)
     }
 
+    /// A grant is a secret of its workspace and server: it goes with either, ciphertext and all.
+    @Test func aGrantIsShreddedWithItsServerOrWorkspace() throws {
+        for removeServer in [true, false] {
+            let t = try Self.prepared()
+            let grant = try t.vault.saveOAuthLogin(
+                Self.login, tokens: Self.tokens("shredded"), server: "api", workspace: "eng")
+            let sealed = try t.vault.read {
+                try $0.sealedSecret(
+                    workspaceID: 1, server: "api", name: OAuthGrant.tokensName, version: grant.tokensVersion)
+            }
+            let ciphertext = try #require(sealed)
+            if removeServer {
+                try t.vault.removeServer("api")
+            } else {
+                try t.vault.deleteWorkspace("eng")
+            }
+            #expect(!(try t.fileBytes()).contains(subsequence: Array(ciphertext.suffix(32))))
+        }
+    }
+
     /// Whoever can write the database file cannot change which client (or issuer) a login uses unnoticed, nor make
     /// an authorization server's words stand for an audit entry that creates a record.
     @Test func theServersOAuthSettingsAreCoveredByTheAuditHead() throws {

@@ -4,6 +4,7 @@ import Logging
 import MCPWire
 import NIOCore
 import NIOPosix
+import OAuth
 import Vault
 
 /// The broker: the only long-running process that holds the key. Opens channels to upstream servers under leases,
@@ -43,6 +44,7 @@ public actor CredentialBroker {
     private let counters = BrokerCounters()
     /// One OAuth refresh at a time per (workspace, server), for every HTTP upstream of it.
     private let refresher: OAuthRefresher
+    private let oauthClient: HTTPClient
     private var subscribers: [Int: MessageSink] = [:]
     private var connections: [Int: Connection] = [:]
     private var snapshot: ConfigSnapshot?
@@ -66,7 +68,9 @@ public actor CredentialBroker {
         http.timeout = .init(connect: .seconds(10), read: nil)
         http.decompression = .disabled
         self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-        self.refresher = OAuthRefresher(vault: vault, client: httpClient, logger: logger, counters: counters)
+        // Its own client: OAuth exchanges are short, and a read timeout ends the connection of one that stalls.
+        self.oauthClient = OAuthHTTP.makeClient()
+        self.refresher = OAuthRefresher(vault: vault, client: oauthClient, logger: logger, counters: counters)
     }
 
     /// Runs until cancelled: the upstream processes and the poller that follows the vault, sweeps leases and stops
@@ -77,6 +81,7 @@ public actor CredentialBroker {
             group.addTask { await self.poll() }
         }
         try? await httpClient.shutdown()  // nothing to do about a failure to close idle connections at exit
+        try? await oauthClient.shutdown()
     }
 
     /// The configuration as gateways see it (what `serve` prints its URLs from).
