@@ -50,11 +50,24 @@ public enum OAuthURL {
         return scheme == "http" && isLoopback(host)
     }
 
+    /// Whether `host` names this machine, in any spelling a resolver or `inet_aton` accepts: `localhost` and its
+    /// subdomains (with or without the final dot), 127.0.0.0/8 and 0.0.0.0 in dotted, short or numeric forms, and
+    /// `::1`, `::` and IPv4-mapped loopback.
     public static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if host == "localhost" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
+        var name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        while name.hasSuffix(".") { name.removeLast() }
+        if name == "localhost" || name.hasSuffix(".localhost") { return true }
+        var v4 = in_addr()
+        if inet_aton(name, &v4) != 0 {
+            let address = UInt32(bigEndian: v4.s_addr)
+            return address >> 24 == 127 || address == 0
+        }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, name, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0..<15].allSatisfy({ $0 == 0 }) { return bytes[15] <= 1 }  // `::` and `::1`
+        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+        return mapped && (bytes[12] == 127 || bytes[12...15].allSatisfy { $0 == 0 })
     }
 
     /// Whether `resource` names `server` itself (RFC 9728 §3.3: a document naming another resource, a parent path

@@ -53,6 +53,8 @@ extension SecretVault {
         _ login: OAuthLogin, tokens: OAuthTokens, server: String, workspace: String?
     ) throws(VaultError) -> OAuthGrant {
         let now = clock()
+        var login = login
+        login.id = ProofKey.randomText(byteCount: 16)
         return try writeReturning { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             _ = try Self.resolveServer(server, in: tx)
@@ -82,10 +84,10 @@ extension SecretVault {
         return try writeReturning(changesConfiguration: false) { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             guard
-                try tx.currentSecretVersion(workspaceID: ws.id, server: server, name: OAuthGrant.loginName)
-                    == read.loginVersion,
                 try tx.currentSecretVersion(workspaceID: ws.id, server: server, name: OAuthGrant.tokensName)
-                    == read.tokensVersion
+                    == read.tokensVersion,
+                let (current, loginVersion) = try openRecord(OAuthLogin.self, OAuthGrant.loginName, ws, server, tx),
+                loginVersion == read.loginVersion, current.id == read.login.id
             else { return (nil, nil) }
             let version = try sealRecord(tokens, OAuthGrant.tokensName, ws, server, tx, now: now)
             let detail =

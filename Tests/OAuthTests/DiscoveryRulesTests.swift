@@ -60,6 +60,14 @@ import Testing
         #expect(!OAuthURL.isAcceptableEndpoint("http://127.0.0.1:9/token", namedBy: "https://auth.example"))
         #expect(!OAuthURL.isAcceptableEndpoint("https://localhost:9/token", namedBy: "https://auth.example"))
         #expect(OAuthURL.isAcceptableEndpoint("https://auth2.example/token", namedBy: "https://auth.example"))
+        for spelling in [
+            "127.1", "2130706433", "0.0.0.0", "0", "localhost.", "api.localhost", "[::ffff:127.0.0.1]", "[::]",
+            "[::1]", "127.0.0.1.",
+        ] {
+            #expect(OAuthURL.isLoopback(spelling), "\(spelling)")
+            #expect(!OAuthURL.isAcceptableEndpoint("https://\(spelling):9/token", namedBy: "https://auth.example"))
+        }
+        #expect(!OAuthURL.isLoopback("128.0.0.1") && !OAuthURL.isLoopback("localhost.evil.example"))
         let local = Data(
             #"{"issuer":"https://auth.example","authorization_endpoint":"https://auth.example/a","token_endpoint":"http://127.0.0.1:6379/token","code_challenge_methods_supported":["S256"]}"#
                 .utf8)

@@ -51,6 +51,19 @@ import Testing
         }
     }
 
+    /// Versions start again after a logout: a refresh of the login before it must still not pass for one of the
+    /// login after it (its tokens, from the old authorization server, would be written under the new endpoints).
+    @Test func aRefreshOfAnEarlierLoginIsRefusedAfterLogoutAndLoginAgain() throws {
+        let t = try Self.prepared()
+        let earlier = try t.vault.saveOAuthLogin(
+            Self.login, tokens: Self.tokens("one"), server: "api", workspace: "eng")
+        try t.vault.removeOAuthGrant(server: "api", workspace: "eng")
+        let later = try t.vault.saveOAuthLogin(Self.login, tokens: Self.tokens("two"), server: "api", workspace: "eng")
+        #expect(later.loginVersion == earlier.loginVersion && later.tokensVersion == earlier.tokensVersion)
+        #expect(try t.vault.replaceOAuthTokens(Self.tokens("old"), of: earlier, server: "api", workspace: "eng") == nil)
+        #expect(try t.vault.oauthGrant(server: "api", workspace: "eng")?.tokens.accessToken == "two")
+    }
+
     @Test func grantsAreNeitherInjectedNorSetNorRolledBackByHand() throws {
         let t = try Self.prepared()
         try t.vault.saveOAuthLogin(Self.login, tokens: Self.tokens("one"), server: "api", workspace: "eng")

@@ -11,7 +11,7 @@ struct ResolvedHTTPTarget {
     /// header of the definition: the grant is what the server asked for.
     init(
         url: String, headers: [ServerDefinition.Header], secrets: [InjectedSecret], server: String, workspace: String,
-        bearer: OAuthBearer? = nil
+        bearer: OAuthBearer? = nil, alsoMasking: [InjectedSecret] = []
     ) throws(BrokerError) {
         let references = SecretReferences(secrets: secrets, server: server, workspace: workspace)
         func resolve(_ text: String) throws(BrokerError) -> String {
@@ -42,7 +42,7 @@ struct ResolvedHTTPTarget {
             if let token = bearer.accessToken { resolved.append(("Authorization", "Bearer " + token)) }
         }
         self.headers = resolved
-        self.masker = SecretMasker(secrets + (bearer?.masked ?? []))
+        self.masker = SecretMasker(secrets + (bearer?.masked ?? []) + alsoMasking)
     }
 
     /// A header field value as RFC 9110 allows it: visible characters, spaces, tabs and bytes from 0x80.

@@ -41,7 +41,9 @@ actor OAuthRefresher {
     private let counters: BrokerCounters
     private let clock = ContinuousClock()
     private var flights: [Key: Flight] = [:]
-    private var paused: [Key: (until: ContinuousClock.Instant, pause: Duration, outcome: Outcome)] = [:]
+    /// Pauses after failures, for the login they happened to: a new login is tried at once.
+    private var paused: [Key: (login: String?, until: ContinuousClock.Instant, pause: Duration, outcome: Outcome)] =
+        [:]
     private var lastRefresh: [Key: ContinuousClock.Instant] = [:]
 
     init(vault: VaultService, client: HTTPClient, logger: Logger, counters: BrokerCounters) {
@@ -59,7 +61,6 @@ actor OAuthRefresher {
             let outcome = await flight.task.value
             if flight.stale == stale { return outcome }
         }
-        if let pause = paused[key], clock.now < pause.until { return pause.outcome }
         let task = Task {
             let outcome = await self.refresh(key, stale: stale)
             self.landed(key, outcome)
@@ -78,9 +79,10 @@ actor OAuthRefresher {
     }
 
     /// The authorization server failed: the next refresh waits, longer after each failure in a row.
-    private func pause(_ key: Key, after outcome: Outcome) -> Outcome {
-        let pause = min((paused[key]?.pause ?? Self.firstPause / 2) * 2, Self.longestPause)
-        paused[key] = (clock.now + pause, pause, outcome)
+    private func pause(_ key: Key, login: String?, after outcome: Outcome) -> Outcome {
+        let previous = paused[key].flatMap { $0.login == login ? $0.pause : nil }
+        let pause = min((previous ?? Self.firstPause / 2) * 2, Self.longestPause)
+        paused[key] = (login, clock.now + pause, pause, outcome)
         return outcome
     }
 
@@ -96,12 +98,11 @@ actor OAuthRefresher {
         }
         if grant.tokens.needsLogin { return .needsLogin(grant.tokens.failure ?? "its grant was refused") }
         if grant.tokensVersion != stale { return .renewed }
+        if let pause = paused[key], pause.login == grant.login.id, clock.now < pause.until { return pause.outcome }
         if let last = lastRefresh[key], clock.now - last < Self.shortestInterval {
             return .failed("the server refused tokens refreshed moments ago")
         }
         lastRefresh[key] = clock.now
-        // What the authorization server says may quote what it was sent: masked before it is logged or stored.
-        let masker = SecretMasker(OAuthCredentials(grant).bearer.masked)
         let login = grant.login
         let endpoint = TokenEndpoint(http: http, issuer: login.issuer, tokenURL: login.tokenEndpoint)
         let client: ClientCredentials
@@ -110,6 +111,15 @@ actor OAuthRefresher {
         } catch {
             return .failed("the client's secret could not be read: \(error)")
         }
+        // What the authorization server says may quote what it was sent: masked before it is logged or stored.
+        var sent = OAuthCredentials(grant).bearer.masked
+        if let secret = client.clientSecret, login.clientSecret == nil {
+            sent.append(
+                InjectedSecret(
+                    name: OAuthClientSettings.clientSecretName, version: 0, value: SecretValue(unsafeFromString: secret)
+                ))
+        }
+        let masker = SecretMasker(sent)
         let now = OAuthCredentials.nowMilliseconds()
         let response: TokenResponse
         do throws(OAuthFailure) {
@@ -131,7 +141,7 @@ actor OAuthRefresher {
             logger.warning(
                 "OAuth refresh failed; will try again",
                 metadata: ["workspace": "\(key.workspace)", "server": "\(key.server)", "error": "\(said)"])
-            return pause(key, after: .failed(said))
+            return pause(key, login: login.id, after: .failed(said))
         }
         let tokens = OAuthTokens(
             accessToken: response.accessToken,
@@ -151,8 +161,13 @@ actor OAuthRefresher {
             return .failed("the refreshed tokens could not be stored: \(error.message)")
         }
         guard stored != nil else {
-            // A login or logout came first and wins: what this refresh obtained is nobody's, so it is revoked.
-            await revoke(tokens, of: login, client: client)
+            // A login or logout came first and wins. After a logout, or a login with another client or at another
+            // server, what this refresh obtained is nobody's and is revoked; after a login with the same client it
+            // is left alone, since revoking it may revoke the whole grant, the new login's included (RFC 7009 §2.1).
+            let now = try? await vault.oauthGrant(server: key.server, workspace: key.workspace)
+            if now.map({ $0.login.clientID != login.clientID || $0.login.issuer != login.issuer }) ?? true {
+                await revoke(tokens, of: login, client: client)
+            }
             return .renewed
         }
         counters.count(.oauthRefreshed, workspace: key.workspace, server: key.server)

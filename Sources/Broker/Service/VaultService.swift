@@ -82,7 +82,13 @@ actor VaultService {
     }
 
     /// What an HTTP upstream is reached with: the URL and headers with `${NAME}` resolved, and the masker id.
-    func httpPlan(server: String, workspace: String, session: String) throws(BrokerError) -> HTTPPlan {
+    ///
+    /// `replacing`: the masker of the plan this one follows for the same session, after an OAuth refresh. The new
+    /// masker takes its place under the same id, so the streams opened under the old plan mask the new tokens too,
+    /// and it keeps the old plan's OAuth values, so an answer to a request sent with the old token is masked.
+    func httpPlan(
+        server: String, workspace: String, session: String, replacing: Int? = nil
+    ) throws(BrokerError) -> HTTPPlan {
         let (definition, fingerprint, secrets) = try injection(server: server, workspace: workspace, session: session)
         guard case .http(let url, let headers) = definition.transport else {
             throw BrokerError(.refused, "server '\(server)' is not an HTTP server")
@@ -94,13 +100,25 @@ actor VaultService {
             throw BrokerError(error)
         }
         let credentials = grant.map(OAuthCredentials.init)
+        let previous = replacing.flatMap { oauthMasked[$0] } ?? []
         let resolved = try Self.maskingErrors(of: secrets) { () throws(BrokerError) -> ResolvedHTTPTarget in
             try ResolvedHTTPTarget(
                 url: url, headers: headers, secrets: secrets, server: server, workspace: workspace,
-                bearer: credentials?.bearer)
+                bearer: credentials?.bearer, alsoMasking: previous)
         }
+        let maskerID: Int
+        // In place only for the same injection: a plan with other secrets gets a masker of its own, and the old one
+        // stays for the streams opened under it.
+        if let replacing, maskers[replacing] != nil, maskerFingerprints[replacing] == fingerprint {
+            maskers[replacing] = resolved.masker
+            maskerID = replacing
+        } else {
+            maskerID = keep(resolved.masker)
+        }
+        oauthMasked[maskerID] = credentials?.bearer.masked
+        maskerFingerprints[maskerID] = fingerprint
         return HTTPPlan(
-            url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: keep(resolved.masker),
+            url: resolved.url, headers: resolved.headers, fingerprint: fingerprint, maskerID: maskerID,
             oauth: credentials?.state)
     }
 
@@ -185,6 +203,9 @@ actor VaultService {
     }
 
     private var maskers: [Int: SecretMasker] = [:]
+    /// The OAuth values each HTTP plan's masker was made with (see `httpPlan(replacing:)`).
+    private var oauthMasked: [Int: [InjectedSecret]] = [:]
+    private var maskerFingerprints: [Int: String] = [:]
     private var nextMaskerID = 0
 
     /// Masks what an upstream sent back, with the masker made when it was launched. Fails closed: nil when that
@@ -200,6 +221,8 @@ actor VaultService {
     /// Forgets a masker once its upstream process is gone.
     func dropMasker(_ maskerID: Int) {
         maskers[maskerID] = nil
+        oauthMasked[maskerID] = nil
+        maskerFingerprints[maskerID] = nil
     }
 }
 

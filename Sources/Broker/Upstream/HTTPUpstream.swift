@@ -50,6 +50,8 @@ actor HTTPUpstream: Upstream {
     /// The stream named an endpoint on another origin: the start fails at once, without waiting for the timeout.
     private var endpointRefused = false
     private var retiredMaskers: [Int] = []
+    /// A re-plan under way after an OAuth refresh, joined by every request that waits for it.
+    private var replanning: Task<Result<Void, BrokerError>, Never>?
     /// Requests the upstream made of its client, by the id the client will answer.
     private var upstreamRequests: [RequestID: Int] = [:]
     private var progressTokens = ProgressTokens()
@@ -111,7 +113,7 @@ actor HTTPUpstream: Upstream {
     /// `renewing`: whether a 401 may still be met by refreshing the OAuth grant once and starting again.
     private func start(renewing: Bool = true) async throws(BrokerError) -> UpstreamInfo {
         // The old masker stays until stop: streams opened under the old plan still read through it.
-        if let old = plan { await retire(old.maskerID) }
+        if let old = plan { retiredMaskers.append(old.maskerID) }
         let plan = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
         self.plan = plan
         planChanged = false
@@ -368,7 +370,7 @@ actor HTTPUpstream: Upstream {
         do {
             try await freshenCredentials()
         } catch {
-            return .error(JSONRPCError(code: JSONRPCError.internalError, message: error.description))
+            return .error(JSONRPCError(code: JSONRPCError.internalError, message: await masked(error).description))
         }
         lastActivity = clock.now
         let id = nextRequestID()
@@ -521,34 +523,46 @@ actor HTTPUpstream: Upstream {
     }
 
     /// The upstream answered 401: refresh once, if there is a grant to refresh. Returns whether to try again.
-    private func renewAfterRefusal() async throws(BrokerError) -> Bool {
+    /// `used`: the tokens version the refused request carried (the plan may have moved on since it was sent: then
+    /// there is nothing to refresh, only to try again with the newer token).
+    private func renewAfterRefusal(used: Int64? = nil) async throws(BrokerError) -> Bool {
         guard let oauth = plan?.oauth else { return false }
-        try await renew(stale: oauth.tokensVersion, expired: true)
+        let stale = used ?? oauth.tokensVersion
+        if stale < oauth.tokensVersion { return true }
+        try await renew(stale: stale, expired: true)
         return true
     }
 
-    /// A new plan with the grant's current tokens, for the same session. The old masker is kept (see `start`).
+    /// A plan with the grant's current tokens, for the same session and under the same masker id (its masker is
+    /// replaced in place: `VaultService.httpPlan(replacing:)`), so a stream opened under the old plan masks the new
+    /// tokens too. Every request that waited for one refresh takes the one new plan: a re-plan under way is joined,
+    /// and a plan is never replaced by one with older tokens.
     private func replan() async throws(BrokerError) {
-        let fresh = try await vault.httpPlan(server: key.server, workspace: key.workspace, session: key.session)
-        if let old = plan { await retire(old.maskerID) }
-        plan = fresh
-    }
-
-    /// Keeps an old plan's masker for the streams still open under it, and the last few only: every OAuth refresh
-    /// makes a plan, and a stream older than several of them has been reopened under a newer one (a message still
-    /// read through a masker that is gone is dropped, never passed on unmasked).
-    private func retire(_ maskerID: Int) async {
-        retiredMaskers.append(maskerID)
-        while retiredMaskers.count > 8 { await vault.dropMasker(retiredMaskers.removeFirst()) }
+        if let replanning { return try await replanning.value.get() }
+        let task = Task { () -> Result<Void, BrokerError> in
+            do throws(BrokerError) {
+                let fresh = try await vault.httpPlan(
+                    server: key.server, workspace: key.workspace, session: key.session, replacing: plan?.maskerID)
+                if let old = plan, old.maskerID != fresh.maskerID { retiredMaskers.append(old.maskerID) }
+                if (fresh.oauth?.tokensVersion ?? 0) >= (plan?.oauth?.tokensVersion ?? 0) { plan = fresh }
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        replanning = task
+        defer { replanning = nil }
+        try await task.value.get()
     }
 
     /// One exchange; on a 401, the grant is refreshed once and the exchange tried once more.
     private func authorizedExchange(
         _ message: JSONRPCMessage, session: Session, timeout: Duration, channel: Int?
     ) async throws -> Exchange {
+        let used = plan?.oauth?.tokensVersion  // `exchange` reads the plan before its first suspension
         let first = try await exchange(message, session: session, timeout: timeout, channel: channel)
         guard first.status == 401 else { return first }
-        guard try await renewAfterRefusal() else { throw unauthorized(status: 401) }
+        guard try await renewAfterRefusal(used: used) else { throw unauthorized(status: 401) }
         let second = try await exchange(message, session: session, timeout: timeout, channel: channel)
         if second.status == 401 { throw unauthorized(status: 401) }
         return second

@@ -65,6 +65,9 @@ public struct OAuthLogin: Sendable, Equatable, Codable {
     public var scopes: [String]
     /// Milliseconds since the epoch.
     public var loggedInAt: Int64
+    /// Random, set by the vault when the login is stored: versions start again after a logout, this does not, so a
+    /// refresh of an earlier login can never be taken for one of this login.
+    public var id: String?
 
     public init(
         grantType: String, issuer: String, tokenEndpoint: String, revocationEndpoint: String?, resource: String,
