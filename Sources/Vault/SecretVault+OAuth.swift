@@ -145,7 +145,7 @@ extension SecretVault {
             throw VaultError.integrity("secret \(server)/\(name) (current version missing)")
         }
         let plaintext = try openSecret(sealed, workspace: ws, server: server, name: name, version: version, in: tx)
-        let record = try plaintext.withUnsafeBytes { bytes in
+        let record = plaintext.withUnsafeBytes { bytes in
             try? JSONDecoder().decode(type, from: Data(bytes))
         }
         guard let record else { throw VaultError.integrity("secret \(server)/\(name) v\(version) (not a record)") }

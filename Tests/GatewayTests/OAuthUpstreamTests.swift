@@ -122,6 +122,40 @@ import Testing
         #expect(stats["refresh_invalid_grant"] == 0, "\(stats)")
     }
 
+    /// A hostile upstream sends the token a refresh issued on its session's own stream, which the broker opened
+    /// before that refresh: the stream masks it all the same.
+    @Test(.timeLimit(.minutes(3))) func aStreamOpenedBeforeARefreshMasksTheRefreshedToken() throws {
+        // 2025-era only: a 2026-07-28 server has no stream of its session for the message to come on.
+        let fixture = try OAuthFixture(["--token-lifetime", "3", "--legacy-only"])
+        let (harness, token) = try Self.loggedIn(fixture)
+        try harness.start()
+        defer { harness.stop() }
+        let (session, stream) = try HotReloadTests.legacySession(harness, token: token, path: harness.path())
+        func call(_ id: Int, _ tool: String, _ arguments: String) throws -> HTTP.Response {
+            try HTTP.post(
+                port: harness.port, harness.path(), token: token,
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"api__\#(tool)","arguments":\#(arguments)}}"#,
+                headers: [("Mcp-Session-Id", session), ("MCP-Protocol-Version", "2025-11-25")])
+        }
+        #expect(Self.answer(try call(1, "leak_newest_token_later", #"{"delay":6}"#)) == "scheduled")
+        var id = 2
+        let end = Date().addingTimeInterval(5)
+        while Date() < end {
+            #expect(Self.answer(try call(id, "add", #"{"a":1,"b":1}"#)) == "2")
+            id += 1
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        #expect((try fixture.stats()["refresh_succeeded"]?.intValue ?? 0) >= 1)
+        var heard: String?
+        let deadline = Date().addingTimeInterval(15)
+        while heard == nil, Date() < deadline {
+            if let event = try? stream.nextEventData(timeout: 1), event.contains("newest token") { heard = event }
+        }
+        let event = try #require(heard, "the log message did not arrive: \(harness.logs)")
+        #expect(event.contains("newest token [REDACTED:OAUTH_ACCESS_TOKEN]"), "\(event)")
+        for needle in try fixture.tokens().access { #expect(!event.contains(needle)) }
+    }
+
     @Test(.timeLimit(.minutes(3))) func aRevokedGrantNeedsALoginAndANewOneRestoresServiceWithoutARestart() throws {
         let fixture = try OAuthFixture(["--token-lifetime", "2"])
         let (harness, token) = try Self.loggedIn(fixture)

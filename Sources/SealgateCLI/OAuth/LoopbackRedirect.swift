@@ -73,11 +73,11 @@ private final class CallbackHandler: ChannelInboundHandler, @unchecked Sendable 
             let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
             let isCallback = head.method == .GET && parts.first == "/callback"
             if isCallback { deliver(parts.count > 1 ? String(parts[1]) : "") }
-            respond(context, status: isCallback ? .ok : .notFound, keepAlive: head.isKeepAlive)
+            respond(context, status: isCallback ? .ok : .notFound)
         }
     }
 
-    private func respond(_ context: ChannelHandlerContext, status: HTTPResponseStatus, keepAlive: Bool) {
+    private func respond(_ context: ChannelHandlerContext, status: HTTPResponseStatus) {
         let page =
             status == .ok
             ? "<!doctype html><meta charset=utf-8><title>Sealgate</title><p>Sealgate received the authorization response. You can close this tab and go back to the terminal.</p>"
@@ -91,7 +91,7 @@ private final class CallbackHandler: ChannelInboundHandler, @unchecked Sendable 
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: page)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
-        _ = keepAlive
+        let channel = context.channel  // closed once the page is out: the answer says `Connection: close`
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -7,7 +7,7 @@ import Testing
 /// server routes, protected resource metadata, the bearer guard), with an auto-approving in-memory provider.
 final class OAuthFixture: @unchecked Sendable {
     // `@unchecked`: the process is set once in `init`.
-    static let script = ServeHarness.repositoryRoot.appendingPathComponent("Tests/GatewayTests/oauth_upstream.py").path
+    static let script = ServeHarness.repositoryRoot.appendingPathComponent("Tests/Interop/oauth_upstream.py").path
 
     let port: Int
     private let process = Process()
