@@ -151,7 +151,9 @@ let package = Package(
         ),
         .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
-        .testTarget(name: "OAuthTests", dependencies: ["OAuth", "Vault"]),
+        .testTarget(
+            name: "OAuthTests",
+            dependencies: ["OAuth", "Vault", .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "MCPWire", "Analytics"]),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics"]),
         .testTarget(

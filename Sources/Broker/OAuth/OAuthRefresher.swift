@@ -136,8 +136,11 @@ actor OAuthRefresher {
             counters.count(.oauthRefreshFailed, workspace: key.workspace, server: key.server)
             let said = masker.mask(error.description)
             // Only a refusal of the grant itself is final; a client refusal may be a misconfiguration the operator
-            // fixes by setting OAUTH_CLIENT_SECRET, and anything else may pass.
-            if error.kind == .invalidGrant { return await markNeedsLogin(grant, key, masker.mask(error.message)) }
+            // fixes by setting OAUTH_CLIENT_SECRET, and anything else may pass. A service account has no grant to
+            // lose: it asks again later.
+            if error.kind == .invalidGrant, login.grantType != "client_credentials" {
+                return await markNeedsLogin(grant, key, masker.mask(error.message))
+            }
             logger.warning(
                 "OAuth refresh failed; will try again",
                 metadata: ["workspace": "\(key.workspace)", "server": "\(key.server)", "error": "\(said)"])

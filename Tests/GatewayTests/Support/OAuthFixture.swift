@@ -3,6 +3,10 @@ import MCPWire
 import TestSupport
 import Testing
 
+/// The OAuth end-to-end suites, one test at a time: each holds a thread of the few that run every test's tasks
+/// while it waits on processes, sockets and token lifetimes, and together they would hold them all.
+@Suite(.serialized) enum OAuthEndToEnd {}
+
 /// `oauth_upstream.py`: an OAuth-protected MCP server whose OAuth is the official MCP Python SDK's (authorization
 /// server routes, protected resource metadata, the bearer guard), with an auto-approving in-memory provider.
 final class OAuthFixture: @unchecked Sendable {
