@@ -18,8 +18,9 @@ extension OAuthEndToEnd {
             try harness.ok(["server", "add", "api", "--url", fixture.mcpURL] + serverOptions)
             try harness.ok(["mcp", "install", "api", "--workspace", "eng"])
             let login = try OAuthLogin.run(harness, arguments: loginOptions)
-            #expect(login.status == 0, "\(login.stdout)\n\(login.stderr)")
-            #expect(login.stdout.contains("Logged in to api for eng at \(fixture.issuer)"), "\(login.stdout)")
+            guard login.status == 0, login.stdout.contains("Logged in to api for eng at \(fixture.issuer)") else {
+                throw HarnessError("the login failed (\(login.status)): \(login.stdout)\n\(login.stderr)")
+            }
             return (harness, token)
         }
 
@@ -39,25 +40,31 @@ extension OAuthEndToEnd {
         }
 
         static func status(_ harness: ServeHarness) throws -> JSONValue {
-            try #require(
-                try JSONParser.parse(Array(harness.ok(["oauth", "status", "--workspace", "eng", "--json"]).utf8))
-                    .arrayValue?.first)
+            let out = try harness.ok(["oauth", "status", "--workspace", "eng", "--json"])
+            guard let first = try JSONParser.parse(Array(out.utf8)).arrayValue?.first else {
+                throw HarnessError("no grant in oauth status: \(out)")
+            }
+            return first
         }
 
-        @Test(.timeLimit(.minutes(3))) func aLoginServesCallsAndTheBrokerRefreshesBeforeTheTokenExpires() throws {
+        @Test(.timeLimit(.minutes(3))) func aLoginServesCallsAndTheBrokerRefreshesBeforeTheTokenExpires() async throws {
+            try await OffThreadChecks.run(Self.aLoginServesCallsAndTheBrokerRefreshesBeforeTheTokenExpires)
+        }
+
+        static func aLoginServesCallsAndTheBrokerRefreshesBeforeTheTokenExpires(_ c: OffThreadChecks) throws {
             let fixture = try OAuthFixture(["--token-lifetime", "4"])
             let (harness, token) = try Self.loggedIn(fixture)
             let first = try Self.status(harness)
-            #expect(first["state"] == "authorized" && first["issuer"]?.stringValue == fixture.issuer)
-            #expect(first["scopes"] == ["mcp"] && first["refreshedAt"] == nil)
-            let firstExpiry = try #require(first["expiresAt"]?.intValue)
+            c.expect(first["state"] == "authorized" && first["issuer"]?.stringValue == fixture.issuer)
+            c.expect(first["scopes"] == ["mcp"] && first["refreshedAt"] == nil)
+            let firstExpiry = try c.require(first["expiresAt"]?.intValue)
             try harness.start()
             defer { harness.stop() }
 
             let whoami = try JSONParser.parse(
                 Array(Self.answer(try Self.call(harness, token: token, tool: "whoami")).utf8))
-            let firstToken = try #require(whoami["token_sha256"]?.stringValue)
-            #expect(whoami["resource"]?.stringValue == fixture.mcpURL)
+            let firstToken = try c.require(whoami["token_sha256"]?.stringValue)
+            c.expect(whoami["resource"]?.stringValue == fixture.mcpURL)
             // Calls every 300 ms across two lifetimes and more: none fails, and the first refresh came before the
             // first token expired (not after a 401).
             var refreshedAt: Int?
@@ -65,35 +72,39 @@ extension OAuthEndToEnd {
             var id = 2
             while Date() < end {
                 let call = try Self.call(harness, token: token, tool: "add", arguments: #"{"a":\#(id),"b":1}"#, id: id)
-                #expect(Self.answer(call) == "\(id + 1)", "\(call.text)")
+                c.expect(Self.answer(call) == "\(id + 1)", "\(call.text)")
                 if refreshedAt == nil { refreshedAt = try Self.status(harness)["refreshedAt"]?.intValue }
                 id += 1
                 Thread.sleep(forTimeInterval: 0.3)
             }
-            let refreshed = try #require(refreshedAt)
-            #expect(refreshed < firstExpiry, "refreshed at \(refreshed), after the token expired at \(firstExpiry)")
+            let refreshed = try c.require(refreshedAt)
+            c.expect(refreshed < firstExpiry, "refreshed at \(refreshed), after the token expired at \(firstExpiry)")
             let later = try JSONParser.parse(
                 Array(Self.answer(try Self.call(harness, token: token, tool: "whoami")).utf8))
-            #expect(later["token_sha256"]?.stringValue != firstToken)
+            c.expect(later["token_sha256"]?.stringValue != firstToken)
 
             let stats = try fixture.stats()
-            #expect((stats["refresh_succeeded"]?.intValue ?? 0) >= 2, "\(stats)")
-            #expect(stats["refresh_invalid_grant"] == 0)
-            #expect(stats["registrations"] == 1)
+            c.expect((stats["refresh_succeeded"]?.intValue ?? 0) >= 2, "\(stats)")
+            c.expect(stats["refresh_invalid_grant"] == 0)
+            c.expect(stats["registrations"] == 1)
             // PKCE S256 and the RFC 8707 resource on the authorization request and on every token request.
-            #expect(stats["authorize_s256"] == [true])
-            #expect(stats["authorize_resources"] == [.string(fixture.mcpURL)])
+            c.expect(stats["authorize_s256"] == [true])
+            c.expect(stats["authorize_resources"] == [.string(fixture.mcpURL)])
             let resources = stats["token_resources"]?.arrayValue ?? []
-            #expect(!resources.isEmpty && resources.allSatisfy { $0.stringValue == fixture.mcpURL }, "\(resources)")
+            c.expect(!resources.isEmpty && resources.allSatisfy { $0.stringValue == fixture.mcpURL }, "\(resources)")
             let audit = try harness.ok(["audit", "show"])
-            #expect(audit.contains("oauth.login") && audit.contains("oauth.refresh"))
+            c.expect(audit.contains("oauth.login") && audit.contains("oauth.refresh"))
             try harness.ok(["audit", "verify"])
         }
 
         /// Eight 2025-era sessions, each with its own upstream session, share one grant whose refresh token rotates:
         /// across several refreshes none of their calls fails, and the authorization server never sees a refresh
         /// token used twice.
-        @Test(.timeLimit(.minutes(3))) func eightSessionsShareOneRotatingRefreshTokenWithoutARace() throws {
+        @Test(.timeLimit(.minutes(3))) func eightSessionsShareOneRotatingRefreshTokenWithoutARace() async throws {
+            try await OffThreadChecks.run(Self.eightSessionsShareOneRotatingRefreshTokenWithoutARace)
+        }
+
+        static func eightSessionsShareOneRotatingRefreshTokenWithoutARace(_ c: OffThreadChecks) throws {
             let fixture = try OAuthFixture(["--token-lifetime", "3"])
             let (harness, token) = try Self.loggedIn(fixture)
             try harness.start()
@@ -121,15 +132,19 @@ extension OAuthEndToEnd {
                     Thread.sleep(forTimeInterval: 0.1)
                 }
             }
-            #expect(failures.all.isEmpty, "\(failures.all.prefix(3))")
+            c.expect(failures.all.isEmpty, "\(failures.all.prefix(3))")
             let stats = try fixture.stats()
-            #expect((stats["refresh_succeeded"]?.intValue ?? 0) >= 2, "\(stats)")
-            #expect(stats["refresh_invalid_grant"] == 0, "\(stats)")
+            c.expect((stats["refresh_succeeded"]?.intValue ?? 0) >= 2, "\(stats)")
+            c.expect(stats["refresh_invalid_grant"] == 0, "\(stats)")
         }
 
         /// A hostile upstream sends the token a refresh issued on its session's own stream, which the broker opened
         /// before that refresh: the stream masks it all the same.
-        @Test(.timeLimit(.minutes(3))) func aStreamOpenedBeforeARefreshMasksTheRefreshedToken() throws {
+        @Test(.timeLimit(.minutes(3))) func aStreamOpenedBeforeARefreshMasksTheRefreshedToken() async throws {
+            try await OffThreadChecks.run(Self.aStreamOpenedBeforeARefreshMasksTheRefreshedToken)
+        }
+
+        static func aStreamOpenedBeforeARefreshMasksTheRefreshedToken(_ c: OffThreadChecks) throws {
             // 2025-era only: a 2026-07-28 server has no stream of its session for the message to come on.
             let fixture = try OAuthFixture(["--token-lifetime", "3", "--legacy-only"])
             let (harness, token) = try Self.loggedIn(fixture)
@@ -142,48 +157,55 @@ extension OAuthEndToEnd {
                     #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"api__\#(tool)","arguments":\#(arguments)}}"#,
                     headers: [("Mcp-Session-Id", session), ("MCP-Protocol-Version", "2025-11-25")])
             }
-            #expect(Self.answer(try call(1, "leak_newest_token_later", #"{"delay":6}"#)) == "scheduled")
+            c.expect(Self.answer(try call(1, "leak_newest_token_later", #"{"delay":6}"#)) == "scheduled")
             var id = 2
             let end = Date().addingTimeInterval(5)
             while Date() < end {
-                #expect(Self.answer(try call(id, "add", #"{"a":1,"b":1}"#)) == "2")
+                c.expect(Self.answer(try call(id, "add", #"{"a":1,"b":1}"#)) == "2")
                 id += 1
                 Thread.sleep(forTimeInterval: 0.3)
             }
-            #expect((try fixture.stats()["refresh_succeeded"]?.intValue ?? 0) >= 1)
+            c.expect((try fixture.stats()["refresh_succeeded"]?.intValue ?? 0) >= 1)
             var heard: String?
             let deadline = Date().addingTimeInterval(15)
             while heard == nil, Date() < deadline {
                 if let event = try? stream.nextEventData(timeout: 1), event.contains("newest token") { heard = event }
             }
-            let event = try #require(heard, "the log message did not arrive: \(harness.logs)")
-            #expect(event.contains("newest token [REDACTED:OAUTH_ACCESS_TOKEN]"), "\(event)")
-            for needle in try fixture.tokens().access { #expect(!event.contains(needle)) }
+            let event = try c.require(heard, "the log message did not arrive: \(harness.logs)")
+            c.expect(event.contains("newest token [REDACTED:OAUTH_ACCESS_TOKEN]"), "\(event)")
+            for needle in try fixture.tokens().access { c.expect(!event.contains(needle)) }
         }
 
-        @Test(.timeLimit(.minutes(3))) func aRevokedGrantNeedsALoginAndANewOneRestoresServiceWithoutARestart() throws {
+        @Test(.timeLimit(.minutes(3))) func aRevokedGrantNeedsALoginAndANewOneRestoresServiceWithoutARestart()
+            async throws
+        {
+            try await OffThreadChecks.run(Self.aRevokedGrantNeedsALoginAndANewOneRestoresServiceWithoutARestart)
+        }
+
+        static func aRevokedGrantNeedsALoginAndANewOneRestoresServiceWithoutARestart(_ c: OffThreadChecks) throws {
             let fixture = try OAuthFixture(["--token-lifetime", "2"])
             let (harness, token) = try Self.loggedIn(fixture)
             try harness.start()
             defer { harness.stop() }
             let serve = harness.servePID
             let listen = try HotReloadTests.listenStream(harness, token: token, path: harness.path())
-            #expect(Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":1}"#)) == "2")
+            c.expect(
+                Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":1}"#)) == "2")
 
             try fixture.control("revoke-all")
             Thread.sleep(forTimeInterval: 2.5)
             let refused = Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":1}"#))
-            #expect(refused.contains("needs an OAuth login"), "\(refused)")
-            #expect(refused.contains("run `sealgate oauth login api --workspace eng`"), "\(refused)")
-            #expect(try Self.heardListChanged(listen), "clients are told the server's tools went away")
-            #expect(try harness.ok(["mcp", "list", "--workspace", "eng"]).contains("needs login"))
-            #expect(try Self.status(harness)["state"] == "needs login")
+            c.expect(refused.contains("needs an OAuth login"), "\(refused)")
+            c.expect(refused.contains("run `sealgate oauth login api --workspace eng`"), "\(refused)")
+            c.expect(try Self.heardListChanged(listen), "clients are told the server's tools went away")
+            c.expect(try harness.ok(["mcp", "list", "--workspace", "eng"]).contains("needs login"))
+            c.expect(try Self.status(harness)["state"] == "needs login")
             let metrics = try HTTP.request(port: harness.port, "GET", "/metrics").text
-            #expect(metrics.contains(#"sealgate_upstream_needs_login{workspace="eng",server="api"} 1"#), "\(metrics)")
-            #expect(try harness.ok(["audit", "show"]).contains("oauth.needs_login"))
+            c.expect(metrics.contains(#"sealgate_upstream_needs_login{workspace="eng",server="api"} 1"#), "\(metrics)")
+            c.expect(try harness.ok(["audit", "show"]).contains("oauth.needs_login"))
 
             let again = try OAuthLogin.run(harness)
-            #expect(again.status == 0, "\(again.stderr)")
+            c.expect(again.status == 0, "\(again.stderr)")
             let loggedIn = Date()
             var restored = false
             while !restored, Date().timeIntervalSince(loggedIn) < 1 {
@@ -191,72 +213,86 @@ extension OAuthEndToEnd {
                     Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":2,"b":2}"#)) == "4"
                 if !restored { Thread.sleep(forTimeInterval: 0.05) }
             }
-            #expect(restored, "the new login did not take effect within a second")
-            #expect(harness.servePID == serve)
+            c.expect(restored, "the new login did not take effect within a second")
+            c.expect(harness.servePID == serve)
             // The second login reused the client registered at the first: its refresh tokens belong to one client.
-            #expect(try fixture.stats()["registrations"] == 1)
-            #expect(try Self.heardListChanged(listen), "clients are told the server's tools are back")
+            c.expect(try fixture.stats()["registrations"] == 1)
+            c.expect(try Self.heardListChanged(listen), "clients are told the server's tools are back")
             let metricsAfter = try HTTP.request(port: harness.port, "GET", "/metrics").text
-            #expect(metricsAfter.contains(#"sealgate_upstream_needs_login{workspace="eng",server="api"} 0"#))
+            c.expect(metricsAfter.contains(#"sealgate_upstream_needs_login{workspace="eng",server="api"} 0"#))
         }
 
-        @Test(.timeLimit(.minutes(3))) func logoutRevokesAtTheAuthorizationServerAndDestroysTheGrant() throws {
+        @Test(.timeLimit(.minutes(3))) func logoutRevokesAtTheAuthorizationServerAndDestroysTheGrant() async throws {
+            try await OffThreadChecks.run(Self.logoutRevokesAtTheAuthorizationServerAndDestroysTheGrant)
+        }
+
+        static func logoutRevokesAtTheAuthorizationServerAndDestroysTheGrant(_ c: OffThreadChecks) throws {
             let fixture = try OAuthFixture()
             let (harness, token) = try Self.loggedIn(fixture)
             try harness.start()
             defer { harness.stop() }
-            #expect(Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":2}"#)) == "3")
+            c.expect(
+                Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":2}"#)) == "3")
             let live = try fixture.tokens()
-            #expect(live.access.count == 1 && live.refresh.count == 1)
+            c.expect(live.access.count == 1 && live.refresh.count == 1)
 
             let out = try harness.ok(["oauth", "logout", "api", "--workspace", "eng"])
-            #expect(out.contains("revoked its tokens"), "\(out)")
-            #expect(try fixture.stats()["revocations"] == 2)
+            c.expect(out.contains("revoked its tokens"), "\(out)")
+            c.expect(try fixture.stats()["revocations"] == 2)
             let after = try fixture.tokens()
-            #expect(after.access.isEmpty && after.refresh.isEmpty)
-            #expect(!(try harness.ok(["secrets", "list", "--workspace", "eng"]).contains("oauth.tokens")))
+            c.expect(after.access.isEmpty && after.refresh.isEmpty)
+            c.expect(!(try harness.ok(["secrets", "list", "--workspace", "eng"]).contains("oauth.tokens")))
             let refused = Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":2}"#))
-            #expect(refused.contains("run `sealgate oauth login api --workspace eng`"), "\(refused)")
-            #expect(try harness.ok(["audit", "show"]).contains("oauth.logout"))
+            c.expect(refused.contains("run `sealgate oauth login api --workspace eng`"), "\(refused)")
+            c.expect(try harness.ok(["audit", "show"]).contains("oauth.logout"))
         }
 
         /// The access and refresh tokens exist sealed in the vault and nowhere else: not in any file in clear, not in
         /// a log, not in the gateway's memory, not in `oauth status --json`, and an upstream that echoes its token has
         /// it masked.
-        @Test(.timeLimit(.minutes(3))) func theTokensAreSealedAndNowhereElse() throws {
+        @Test(.timeLimit(.minutes(3))) func theTokensAreSealedAndNowhereElse() async throws {
+            try await OffThreadChecks.run(Self.theTokensAreSealedAndNowhereElse)
+        }
+
+        static func theTokensAreSealedAndNowhereElse(_ c: OffThreadChecks) throws {
             let fixture = try OAuthFixture()
             let (harness, token) = try Self.loggedIn(fixture)
             try harness.start()
             let marker = "argument-marker-\(UInt64.random(in: 1...UInt64.max))"
             for id in 1...3 {
                 let echoed = Self.answer(try Self.call(harness, token: token, tool: "echo_token", id: id))
-                #expect(echoed == "your token is [REDACTED:OAUTH_ACCESS_TOKEN]", "\(echoed)")
+                c.expect(echoed == "your token is [REDACTED:OAUTH_ACCESS_TOKEN]", "\(echoed)")
                 _ = try Self.call(harness, token: token, tool: "add", arguments: #"{"a":1,"b":2,"note":"\#(marker)"}"#)
             }
             let live = try fixture.tokens()
             let needles = try [#require(live.access.first), #require(live.refresh.first)]
             let memory = try ProcessMemory.read(pid: try harness.gatewayPID())
-            #expect(memory.range(of: Data(marker.utf8)) != nil, "the scan should find the tool argument")
+            c.expect(memory.range(of: Data(marker.utf8)) != nil, "the scan should find the tool argument")
             for needle in needles {
-                #expect(memory.range(of: Data(needle.utf8)) == nil, "the gateway's memory holds a token")
+                c.expect(memory.range(of: Data(needle.utf8)) == nil, "the gateway's memory holds a token")
             }
             let status = try harness.ok(["oauth", "status", "--workspace", "eng", "--json"])
             let audit = try harness.ok(["audit", "show"])
             harness.stop()
             let files = FileManager.default.enumerator(atPath: harness.home)?.compactMap { $0 as? String } ?? []
-            #expect(files.contains("vault.db"))
+            c.expect(files.contains("vault.db"))
             for needle in needles {
                 for file in files {
                     let contents = FileManager.default.contents(atPath: harness.home + "/" + file) ?? Data()
-                    #expect(contents.range(of: Data(needle.utf8)) == nil, "\(file) holds a token in clear")
+                    c.expect(contents.range(of: Data(needle.utf8)) == nil, "\(file) holds a token in clear")
                 }
-                #expect(!harness.logs.contains(needle) && !status.contains(needle) && !audit.contains(needle))
+                c.expect(!harness.logs.contains(needle) && !status.contains(needle) && !audit.contains(needle))
             }
         }
 
         /// A client registered by hand (GitHub's remote server has no registration endpoint), its secret set like any
         /// secret: the login registers nothing, and the service-account grant works with it too.
-        @Test(.timeLimit(.minutes(3))) func aPreRegisteredClientLogsInWhereThereIsNoRegistrationEndpoint() throws {
+        @Test(.timeLimit(.minutes(3))) func aPreRegisteredClientLogsInWhereThereIsNoRegistrationEndpoint() async throws
+        {
+            try await OffThreadChecks.run(Self.aPreRegisteredClientLogsInWhereThereIsNoRegistrationEndpoint)
+        }
+
+        static func aPreRegisteredClientLogsInWhereThereIsNoRegistrationEndpoint(_ c: OffThreadChecks) throws {
             let port = try Self.freePort()
             let fixture = try OAuthFixture([
                 "--no-registration", "--client-id", "sealgate-ci", "--client-secret", "pre-registered-secret",
@@ -279,35 +315,35 @@ extension OAuthEndToEnd {
             // the server names when none is pinned, nor to another than the pinned one.
             try add(issuer: nil)
             let unpinned = try harness.run(["oauth", "login", "api", "--workspace", "eng", "--no-browser"])
-            #expect(unpinned.status == 64 && unpinned.stderr.contains("no --oauth-issuer"), "\(unpinned.stderr)")
+            c.expect(unpinned.status == 64 && unpinned.stderr.contains("no --oauth-issuer"), "\(unpinned.stderr)")
             try add(issuer: "https://auth.example")
             let elsewhere = try harness.run([
                 "oauth", "login", "api", "--workspace", "eng", "--grant", "client-credentials",
             ])
-            #expect(elsewhere.status == 4 && elsewhere.stderr.contains("was registered at https://auth.example"))
-            #expect(try fixture.stats()["token_requests"] == .object([:]), "no secret was sent")
+            c.expect(elsewhere.status == 4 && elsewhere.stderr.contains("was registered at https://auth.example"))
+            c.expect(try fixture.stats()["token_requests"] == .object([:]), "no secret was sent")
             try add(issuer: fixture.issuer)
             let login = try OAuthLogin.run(harness, arguments: ["--port", "\(port)"])
-            #expect(login.status == 0, "\(login.stdout)\n\(login.stderr)")
+            c.expect(login.status == 0, "\(login.stdout)\n\(login.stderr)")
             try harness.start()
             defer { harness.stop() }
             let whoami = Self.answer(try Self.call(harness, token: token, tool: "whoami"))
-            #expect(whoami.contains(#""client_id": "sealgate-ci""#), "\(whoami)")
-            #expect(try fixture.stats()["registrations"] == 0)
+            c.expect(whoami.contains(#""client_id": "sealgate-ci""#), "\(whoami)")
+            c.expect(try fixture.stats()["registrations"] == 0)
 
             let service = try harness.run([
                 "oauth", "login", "api", "--workspace", "eng", "--grant", "client-credentials",
             ])
-            #expect(service.status == 0, "\(service.stderr)")
-            #expect(try Self.status(harness)["grantType"] == "client_credentials")
+            c.expect(service.status == 0, "\(service.stderr)")
+            c.expect(try Self.status(harness)["grantType"] == "client_credentials")
             var served = false
             for _ in 0..<40 where !served {
                 served =
                     Self.answer(try Self.call(harness, token: token, tool: "add", arguments: #"{"a":5,"b":5}"#)) == "10"
                 if !served { Thread.sleep(forTimeInterval: 0.05) }
             }
-            #expect(served)
-            #expect(try fixture.stats()["token_requests"]?["client_credentials"] == 1)
+            c.expect(served)
+            c.expect(try fixture.stats()["token_requests"]?["client_credentials"] == 1)
         }
 
         /// Reads events from a stream until `notifications/tools/list_changed` (true) or 10 s pass (false).

@@ -48,14 +48,18 @@ final class OAuthFixture: @unchecked Sendable {
     var issuer: String { "http://127.0.0.1:\(port)" }
 
     func stats() throws -> JSONValue {
-        try #require(
-            try HTTP.request(port: port, "GET", "/test/stats", headers: [("Host", "127.0.0.1:\(port)")]).json)
+        guard
+            let json = try HTTP.request(port: port, "GET", "/test/stats", headers: [("Host", "127.0.0.1:\(port)")]).json
+        else { throw HarnessError("the fixture's /test/stats is not JSON") }
+        return json
     }
 
     /// The live access and refresh tokens: the needles to search for.
     func tokens() throws -> (access: [String], refresh: [String]) {
-        let json = try #require(
-            try HTTP.request(port: port, "GET", "/test/tokens", headers: [("Host", "127.0.0.1:\(port)")]).json)
+        guard
+            let json = try HTTP.request(port: port, "GET", "/test/tokens", headers: [("Host", "127.0.0.1:\(port)")])
+                .json
+        else { throw HarnessError("the fixture's /test/tokens is not JSON") }
         func strings(_ key: String) -> [String] {
             json[key]?.arrayValue?.compactMap(\.stringValue) ?? []
         }
@@ -121,10 +125,10 @@ struct OAuthLogin {
 
     /// The `redirect_uri` and `state` of an authorization address.
     static func redirect(of url: String) throws -> (uri: String, state: String) {
-        let items = try #require(URLComponents(string: url)?.queryItems)
-        return (
-            try #require(items.first { $0.name == "redirect_uri" }?.value),
-            try #require(items.first { $0.name == "state" }?.value)
-        )
+        let items = URLComponents(string: url)?.queryItems ?? []
+        guard let uri = items.first(where: { $0.name == "redirect_uri" })?.value,
+            let state = items.first(where: { $0.name == "state" })?.value
+        else { throw HarnessError("no redirect_uri or state in \(url)") }
+        return (uri, state)
     }
 }
