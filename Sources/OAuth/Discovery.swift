@@ -63,15 +63,8 @@ public struct Discovery: Sendable {
             }
             candidates = [named]
         }
-        var tried: [String] = []
-        for url in candidates {
-            let response = try await http.get(url)
-            guard response.status == 200 else {
-                tried.append("\(url) (HTTP \(response.status))")
-                continue
-            }
-            return try ProtectedResourceMetadata(json: response.body, server: server, from: url)
-        }
+        let (found, tried) = try await firstDocument(at: candidates)
+        if let (url, body) = found { return try ProtectedResourceMetadata(json: body, server: server, from: url) }
         throw OAuthFailure(
             .refusedServer,
             "the server publishes no OAuth protected resource metadata (tried \(tried.joined(separator: ", ")))",
@@ -80,17 +73,23 @@ public struct Discovery: Sendable {
 
     /// The authorization server's metadata from the first well-known URI that has it.
     public func authorizationServer(_ issuer: String) async throws(OAuthFailure) -> AuthorizationServerMetadata {
-        var tried: [String] = []
-        for url in OAuthURL.authorizationServerMetadataCandidates(for: issuer) {
-            let response = try await http.get(url)
-            guard response.status == 200 else {
-                tried.append("\(url) (HTTP \(response.status))")
-                continue
-            }
-            return try AuthorizationServerMetadata(json: response.body, issuer: issuer, from: url)
-        }
+        let (found, tried) = try await firstDocument(at: OAuthURL.authorizationServerMetadataCandidates(for: issuer))
+        if let (url, body) = found { return try AuthorizationServerMetadata(json: body, issuer: issuer, from: url) }
         throw OAuthFailure(
             .refusedServer,
             "the authorization server \(issuer) publishes no metadata (tried \(tried.joined(separator: ", ")))")
+    }
+
+    /// The first of `candidates` that answers 200, with its body; and what the others answered, for the error.
+    private func firstDocument(
+        at candidates: [String]
+    ) async throws(OAuthFailure) -> (found: (url: String, body: Data)?, tried: [String]) {
+        var tried: [String] = []
+        for url in candidates {
+            let response = try await http.get(url)
+            if response.status == 200 { return ((url, response.body), tried) }
+            tried.append("\(url) (HTTP \(response.status))")
+        }
+        return (nil, tried)
     }
 }

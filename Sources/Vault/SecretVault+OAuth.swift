@@ -125,14 +125,9 @@ extension SecretVault {
     ) throws -> Int64 {
         var json = try JSONEncoder().encode(record)
         defer { json.resetBytes(in: 0..<json.count) }
-        let version = try tx.latestSecretVersion(workspaceID: ws.id, server: server, name: name) + 1
-        let sealed = try json.withUnsafeBytes { bytes in
-            try sealSecret(bytes, workspace: ws, server: server, name: name, version: version, in: tx)
-        }
-        _ = try tx.insertSecretVersion(
-            workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
-            rolledBackFrom: nil, keep: Self.keptOAuthVersions, now: now)
-        return version
+        return try json.withUnsafeBytes { bytes in
+            try appendVersion(bytes, ws, server, name, rolledBackFrom: nil, keep: Self.keptOAuthVersions, now: now, tx)
+        }.version
     }
 
     private func openRecord<T: Decodable>(

@@ -16,13 +16,10 @@ extension SecretVault {
         return try writeReturning { tx in
             let ws = try Self.resolveWorkspace(workspace, in: tx)
             _ = try Self.resolveServer(server, in: tx)
-            let version = try tx.latestSecretVersion(workspaceID: ws.id, server: server, name: name) + 1
-            let sealed = try value.withUnsafeBytes { bytes in
-                try sealSecret(bytes, workspace: ws, server: server, name: name, version: version, in: tx)
+            let version: Int64
+            (version, pruned) = try value.withUnsafeBytes { bytes in
+                try appendVersion(bytes, ws, server, name, rolledBackFrom: nil, keep: Self.keptVersions, now: now, tx)
             }
-            pruned = try tx.insertSecretVersion(
-                workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
-                rolledBackFrom: nil, keep: Self.keptVersions, now: now)
             return (
                 version,
                 AuditEvent(event: "secret.set", workspace: ws.slug, target: "\(server)/\(name)", detail: "v\(version)")
@@ -71,13 +68,11 @@ extension SecretVault {
                     remedy: "see `sealgate secrets history \(server) \(name)` for the versions kept")
             }
             let plaintext = try openSecret(old, workspace: ws, server: server, name: name, version: target, in: tx)
-            let version = try tx.latestSecretVersion(workspaceID: ws.id, server: server, name: name) + 1
-            let sealed = try plaintext.withUnsafeBytes { bytes in
-                try sealSecret(bytes, workspace: ws, server: server, name: name, version: version, in: tx)
+            let version: Int64
+            (version, pruned) = try plaintext.withUnsafeBytes { bytes in
+                try appendVersion(
+                    bytes, ws, server, name, rolledBackFrom: target, keep: Self.keptVersions, now: now, tx)
             }
-            pruned = try tx.insertSecretVersion(
-                workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
-                rolledBackFrom: target, keep: Self.keptVersions, now: now)
             let event = AuditEvent(
                 event: "secret.rollback", workspace: ws.slug, target: "\(server)/\(name)",
                 detail: "v\(version) from v\(target)")
@@ -136,6 +131,20 @@ extension SecretVault {
                 remedy: "see `sealgate secrets list --workspace \(ws.slug)`")
         }
         return version
+    }
+
+    /// Seals `plaintext` as the next version of (workspace, server, name), makes it current and drops all but the
+    /// newest `keep` versions. Returns the version and whether an old one was dropped.
+    func appendVersion(
+        _ plaintext: UnsafeRawBufferPointer, _ ws: WorkspaceInfo, _ server: String, _ name: String,
+        rolledBackFrom: Int64?, keep: Int, now: Int64, _ tx: VaultTransaction
+    ) throws -> (version: Int64, pruned: Bool) {
+        let version = try tx.latestSecretVersion(workspaceID: ws.id, server: server, name: name) + 1
+        let sealed = try sealSecret(plaintext, workspace: ws, server: server, name: name, version: version, in: tx)
+        let pruned = try tx.insertSecretVersion(
+            workspaceID: ws.id, server: server, name: name, version: version, sealed: sealed, actor: actor,
+            rolledBackFrom: rolledBackFrom, keep: keep, now: now)
+        return (version, pruned)
     }
 
     // Sealing with the workspace's data key.

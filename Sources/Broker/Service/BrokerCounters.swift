@@ -33,9 +33,7 @@ final class BrokerCounters: Sendable {
     private let state = Mutex(State())
 
     func count(_ event: UpstreamEvent, _ key: UpstreamKey) {
-        let slot = Key(workspace: key.workspace, server: key.server)
-        state.withLock { state in
-            var entry = state.upstreams[slot] ?? .init(workspace: key.workspace, server: key.server)
+        update(workspace: key.workspace, server: key.server) { entry in
             switch event {
             case .started(let restart):
                 entry.starts += 1
@@ -43,28 +41,34 @@ final class BrokerCounters: Sendable {
             case .failed: entry.failures += 1
             case .refusedAtLimit: entry.refusals += 1
             }
-            state.upstreams[slot] = entry
         }
     }
 
     func count(_ event: OAuthEvent, workspace: String, server: String) {
-        let slot = Key(workspace: workspace, server: server)
-        state.withLock { state in
-            var entry = state.upstreams[slot] ?? .init(workspace: workspace, server: server)
+        update(workspace: workspace, server: server) { entry in
             switch event {
             case .oauthRefreshed: entry.oauthRefreshes += 1
             case .oauthRefreshFailed: entry.oauthRefreshFailures += 1
             }
-            state.upstreams[slot] = entry
         }
     }
 
-    /// Whether (workspace, server) needs `sealgate oauth login` now.
+    /// Whether (workspace, server) needs `sealgate oauth login` now. A server never counted before gets a series
+    /// only when it does.
     func setNeedsLogin(_ needed: Bool, workspace: String, server: String) {
-        let slot = Key(workspace: workspace, server: server)
+        guard needed || state.withLock({ $0.upstreams[Key(workspace: workspace, server: server)] != nil }) else {
+            return
+        }
+        update(workspace: workspace, server: server) { $0.needsLogin = needed ? 1 : 0 }
+    }
+
+    private func update(
+        workspace: String, server: String, _ change: (inout BrokerStatistics.Upstream) -> Void
+    ) {
         state.withLock { state in
-            guard needed || state.upstreams[slot] != nil else { return }
-            state.upstreams[slot, default: .init(workspace: workspace, server: server)].needsLogin = needed ? 1 : 0
+            change(
+                &state.upstreams[
+                    Key(workspace: workspace, server: server), default: .init(workspace: workspace, server: server)])
         }
     }
 
