@@ -280,7 +280,7 @@ extension AuthenticatedToken {
         return .object([
             "kind": .string(kind), "name": .string(name), "workspace": workspace.map(JSONValue.string) ?? .null,
             "featureSets": .array(featureSets.map(JSONValue.string)), "grants": .object(grantsObject),
-            "expiresAt": expiresAt.map { .number(String($0)) } ?? .null,
+            "expiresAt": expiresAt.map { .number(String($0)) } ?? .null, "hash": .string(hash),
         ])
     }
 
@@ -293,6 +293,6 @@ extension AuthenticatedToken {
         let expires: Int64? = o["expiresAt"] == nil || o["expiresAt"] == .null ? nil : try f.int64("expiresAt")
         self.init(
             kind: try f.string("kind"), name: try f.string("name"), workspace: o["workspace"]?.stringValue,
-            featureSets: try f.strings("featureSets"), grants: grants, expiresAt: expires)
+            featureSets: try f.strings("featureSets"), grants: grants, expiresAt: expires, hash: try f.string("hash"))
     }
 }

@@ -42,7 +42,7 @@ public enum BrokerMessage: Sendable, Equatable {
     /// A refusal or a malformed frame. `ref`/`channel` name what it answers when known.
     case failure(ref: String?, channel: Int?, code: FailureCode, message: String)
 
-    public static let protocolVersion = 1
+    public static let protocolVersion = 2
 }
 
 /// The answer to an MCP request: a result or a JSON-RPC error.
@@ -75,13 +75,16 @@ public struct AuthenticatedToken: Sendable, Equatable {
     public let grants: [String: [String]]
     /// Milliseconds since the epoch, or nil.
     public let expiresAt: Int64?
+    /// The token's keyed hash as the configuration snapshot lists it. A name can pass from a revoked token to a new
+    /// one, so the gateway grants this token only what a snapshot listing this very hash grants.
+    public let hash: String
 
     public init(
         kind: String, name: String, workspace: String?, featureSets: [String], grants: [String: [String]],
-        expiresAt: Int64?
+        expiresAt: Int64?, hash: String
     ) {
-        (self.kind, self.name, self.workspace, self.featureSets, self.grants, self.expiresAt) = (
-            kind, name, workspace, featureSets, grants, expiresAt
+        (self.kind, self.name, self.workspace, self.featureSets, self.grants, self.expiresAt, self.hash) = (
+            kind, name, workspace, featureSets, grants, expiresAt, hash
         )
     }
 }

@@ -63,6 +63,12 @@ extension SecretVault {
     /// Checks a presented bearer token: usable (not expired or revoked) tokens only; records the use, and
     /// audits a failed attempt. The hash lookup is keyed, and the final comparison is constant-time.
     public func authenticate(token presented: SecretValue) throws(VaultError) -> TokenInfo {
+        try authenticateListed(token: presented).info
+    }
+
+    /// `authenticate`, with the token's hash as `configuration()` lists it: the one thing that tells this token
+    /// from another given its name after it was revoked, for a gateway whose copy of the configuration may lag.
+    public func authenticateListed(token presented: SecretValue) throws(VaultError) -> (info: TokenInfo, hash: String) {
         let hash = AccessToken.hash(presented, key: keyring.tokenHashKey)
         let now = clock()
         let outcome: TokenInfo? = try writeReturning(changesConfiguration: false) { tx in
@@ -77,7 +83,7 @@ extension SecretVault {
         guard let outcome else {
             throw VaultError(.refused, "the token is unknown, expired or revoked", remedy: "use a valid mwt_ token")
         }
-        return outcome
+        return (outcome, AccessToken.listed(hash))
     }
 
     // Clients.

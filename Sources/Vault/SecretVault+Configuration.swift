@@ -29,7 +29,7 @@ extension SecretVault {
             func hashed(_ rows: [(info: TokenInfo, hash: [UInt8])]) throws -> [VaultConfiguration.HashedToken] {
                 try rows.filter { $0.info.isUsable(now: now) }.map {
                     VaultConfiguration.HashedToken(
-                        info: $0.info, hash: $0.hash.map { String(format: "%02x", $0) }.joined(),
+                        info: $0.info, hash: AccessToken.listed($0.hash),
                         grants: $0.info.kind == .client ? try tx.grants(tokenID: $0.info.id) : [])
                 }
             }

@@ -27,7 +27,8 @@ struct FrameCodecTests {
         .authenticated(
             ref: "a",
             AuthenticatedToken(
-                kind: "client", name: "cursor", workspace: nil, featureSets: [], grants: ["eng": ["all"]], expiresAt: 9)
+                kind: "client", name: "cursor", workspace: nil, featureSets: [], grants: ["eng": ["all"]], expiresAt: 9,
+                hash: "cd")
         ),
         .stats(ref: "m1"),
         .statistics(

@@ -11,6 +11,7 @@ struct AuthenticationTests {
         var workspaceToken = ""
         var clientToken = ""
         var revokedToken = ""
+        var listed: (ci: String?, cursor: String?) = (nil, nil)
         let harness = try BrokerHarness { vault in
             try vault.createFeatureSet(FeatureSet(name: "ro", allow: ["*__get_*"], deny: []), workspace: "eng")
             let issued = try vault.createWorkspaceToken(workspace: "eng", name: "ci", featureSets: ["ro"], ttl: 3600)
@@ -21,6 +22,11 @@ struct AuthenticationTests {
             let revoked = try vault.createWorkspaceToken(workspace: "eng", name: "old", featureSets: [], ttl: nil)
             revokedToken = revoked.token.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
             try vault.revokeWorkspaceToken(workspace: "eng", name: "old")
+            let configuration = try vault.configuration()
+            listed = (
+                configuration.workspaces.first { $0.info.slug == "eng" }?.tokens.first { $0.info.name == "ci" }?.hash,
+                configuration.clients.first { $0.info.name == "cursor" }?.hash
+            )
         }
         try await harness.start()
         let client = try harness.client()
@@ -41,10 +47,12 @@ struct AuthenticationTests {
         }
         #expect(ci.kind == "workspace" && ci.name == "ci" && ci.workspace == "eng" && ci.featureSets == ["ro"])
         #expect(ci.expiresAt != nil)
+        #expect(ci.hash == listed.ci)  // what the gateway looks for in the snapshot
         guard case .authenticated(_, let cursor) = try check(clientToken) else {
             throw CLIFailure("client token refused")
         }
         #expect(cursor.kind == "client" && cursor.workspace == nil && cursor.grants == ["eng": ["all"]])
+        #expect(cursor.hash == listed.cursor)
 
         var failures: Set<String> = []
         for bad in [revokedToken, "mwt_" + String(repeating: "A", count: 43), "not-a-token", ""] {

@@ -193,7 +193,7 @@ private final class RefusingBroker: Sendable {
                         ref: ref,
                         AuthenticatedToken(
                             kind: "workspace", name: "default", workspace: "eng", featureSets: [], grants: [:],
-                            expiresAt: nil))
+                            expiresAt: nil, hash: "h1"))
                     : BrokerMessage.failure(ref: ref, channel: nil, code: .refused, message: "refused")
                 let bytes = FrameDecoder.encode(answer.json)
                 guard bytes.withUnsafeBytes({ write(connection, $0.baseAddress, $0.count) }) == bytes.count else {

@@ -1,5 +1,7 @@
 import BrokerProtocol
 import Logging
+import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -8,8 +10,12 @@ import Testing
 /// A revoked token's name can be given to a new token (issue 17). A stream opened with the old token must still end
 /// when it is revoked, even when the snapshot that revokes it already lists the new token under the same name.
 @Suite struct ReusedTokenNameTests {
-    static let old = AuthenticatedToken(
-        kind: "workspace", name: "ci", workspace: "eng", featureSets: [], grants: [:], expiresAt: nil)
+    /// The workspace token `ci` of `eng` whose listed hash is `hash`.
+    static func ci(hash: String) -> AuthenticatedToken {
+        AuthenticatedToken(
+            kind: "workspace", name: "ci", workspace: "eng", featureSets: [], grants: [:], expiresAt: nil, hash: hash)
+    }
+    static let old = ci(hash: "h1")
 
     static func snapshot(generation: Int64, ciHash: String) -> ConfigSnapshot {
         let tokens = [ConfigSnapshot.Token(name: "ci", hash: ciHash, featureSets: [], expiresAt: nil)]
@@ -24,7 +30,7 @@ import Testing
         let ended = Mutex(false)
         _ = subscribers.add(
             Subscribers.Subscriber(
-                era: .modern, target: .workspace("eng"), token: Self.old, tokenHash: "h1", fingerprint: nil,
+                era: .modern, target: .workspace("eng"), token: Self.old, fingerprint: nil,
                 kinds: [.tools], notify: { _ in }, end: { ended.withLock { $0 = true } }))
 
         subscribers.configurationChanged(Self.snapshot(generation: 2, ciHash: "h1"))
@@ -52,8 +58,9 @@ import Testing
 
     /// The caller `ci` as authorized while the snapshot listed it with `hash`.
     static func caller(hash: String, snapshot: ConfigSnapshot) throws -> Front.Caller {
-        let access = try #require(Access(token: old, workspace: "eng", snapshot: snapshot))
-        return Front.Caller(token: old, target: .workspace("eng"), access: access, tokenHash: hash)
+        let token = ci(hash: hash)
+        let access = try #require(Access(token: token, workspace: "eng", snapshot: snapshot))
+        return Front.Caller(token: token, target: .workspace("eng"), access: access)
     }
 
     /// The new `ci` presents the revoked `ci`'s session id: another token's session is unknown to it, whatever
@@ -108,6 +115,39 @@ import Testing
         }
         #expect(front.subscribers.countByEra().isEmpty)
         #expect(front.sessions.brokerSessions.isEmpty)
+    }
+
+    /// `ci` was revoked and its name given to a new token; the broker knows, but the gateway's snapshot still lists
+    /// the old `ci`. The new token must not pass for the old one: neither reach its session nor get its grants. (The
+    /// old token itself, answered with its own hash, reaches its session: the request is one that would pass.)
+    @Test(.timeLimit(.minutes(1)), arguments: [("h1", 200), ("h2", 401)])
+    func aNewTokenIsNotTakenForTheRevokedTokenWhileTheSnapshotLags(answeredHash: String, status: Int) async throws {
+        let stale = Self.snapshot(generation: 2, ciHash: "h1")
+        let front = Self.front(stale)
+        guard
+            case .started(let session) = front.startSession(
+                caller: try Self.caller(hash: "h1", snapshot: stale), era: .streamable)
+        else {
+            Issue.record("the session did not start")
+            return
+        }
+        let broker = try await AnsweringBroker.start(name: "ci", hash: answeredHash)
+        defer { broker.close() }
+        front.broker.attach(broker.link)
+
+        let headers = HTTPHeaders([
+            ("Host", "127.0.0.1:8787"), ("Authorization", "Bearer mwt_presentedtoken0123456789"),
+            ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2025-11-25"), ("Mcp-Session-Id", session.id),
+        ])
+        let ping = #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#
+        let answer = await front.respond(
+            HTTPRequest(
+                head: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/ws/eng/mcp", headers: headers),
+                body: ByteBuffer(string: ping), peer: "127.0.0.1"))
+        #expect(broker.asked == 1)
+        #expect(answer.statusCode == status)
+        #expect(!session.hasEnded)  // the old token's session is the next snapshot's to end
     }
 
     /// End to end: the revoked `ci`'s session id, presented by the new `ci`, is an unknown session, and the revoked

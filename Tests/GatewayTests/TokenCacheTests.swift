@@ -56,9 +56,9 @@ extension TokenCacheTests {
     }
 
     /// The token is revoked and its name given to a new token while the gateway waits for the broker's answer,
-    /// and the snapshot saying so arrives first. The answer must be tied to the hash listed when the question was
-    /// asked: tied to the newer one, the revoked token would pass the cache's check as the new token for a minute.
-    @Test(.timeLimit(.minutes(1))) func anAnswerIsTiedToTheHashListedWhenTheBrokerWasAsked() async throws {
+    /// and the snapshot saying so arrives first. The answer carries the revoked token's own hash: the revoked token
+    /// must not pass the cache's check as the new token.
+    @Test(.timeLimit(.minutes(1))) func anAnswerCarriesTheTokensOwnHash() async throws {
         let access = BrokerAccess()
         _ = access.store(Self.snapshot(generation: 1, defaultHash: "h1"))
         let replaced = Mutex(false)
@@ -71,11 +71,12 @@ extension TokenCacheTests {
         access.attach(broker.link)
         let authenticator = Authenticator(broker: access)
 
-        guard case .valid(_, let hash) = await authenticator.check(Self.token, peer: "127.0.0.1") else {
+        guard case .valid(let token) = await authenticator.check(Self.token, peer: "127.0.0.1") else {
             Issue.record("the broker's positive answer was not taken")
             return
         }
-        #expect(hash == "h1")  // what the gateway authorizes against must still say h1, and it says h2: refused
+        #expect(token.hash == "h1")
+        #expect(!access.currentSnapshot().lists(token))  // what the gateway authorizes against says h2: refused
         _ = await authenticator.check(Self.token, peer: "127.0.0.1")
         #expect(broker.asked == 2)  // not answered from the cache under the new token's hash
     }
@@ -83,7 +84,7 @@ extension TokenCacheTests {
 
 /// A broker socket whose one connection answers every `authenticate` with a workspace token of `eng`, counting the
 /// questions.
-private final class AnsweringBroker: Sendable {
+final class AnsweringBroker: Sendable {
     let link: BrokerLink
     private let path: String
     private let listener: Int32
@@ -99,12 +100,19 @@ private final class AnsweringBroker: Sendable {
         (self.link, self.path, self.listener, self.questions) = (link, path, listener, questions)
     }
 
-    /// `beforeAnswering` runs as each question is answered, as if the vault changed while the gateway waited.
-    static func start(beforeAnswering: @escaping @Sendable () -> Void = {}) async throws -> AnsweringBroker {
+    /// Answers that the token is `name` of `eng`, listed with `hash`. `beforeAnswering` runs as each question is
+    /// answered, as if the vault changed while the gateway waited.
+    static func start(
+        name: String = "default", hash: String = "h1", beforeAnswering: @escaping @Sendable () -> Void = {}
+    ) async throws -> AnsweringBroker {
         let path = try privateSocketPath("answering")
         let listener = try listenOnUnixSocket(at: path)
         let questions = Questions()
-        Thread.detachNewThread { serve(listener, questions: questions, beforeAnswering: beforeAnswering) }
+        let token = AuthenticatedToken(
+            kind: "workspace", name: name, workspace: "eng", featureSets: [], grants: [:], expiresAt: nil, hash: hash)
+        Thread.detachNewThread {
+            serve(listener, questions: questions, answer: token, beforeAnswering: beforeAnswering)
+        }
         let link = try await BrokerLink.connect(path: path) { _ in }
         return AnsweringBroker(link: link, path: path, listener: listener, questions: questions)
     }
@@ -115,7 +123,9 @@ private final class AnsweringBroker: Sendable {
         unlink(path)
     }
 
-    private static func serve(_ listener: Int32, questions: Questions, beforeAnswering: @Sendable () -> Void) {
+    private static func serve(
+        _ listener: Int32, questions: Questions, answer token: AuthenticatedToken, beforeAnswering: @Sendable () -> Void
+    ) {
         let connection = accept(listener, nil, nil)
         guard connection >= 0 else { return }
         defer { Glibc.close(connection) }
@@ -129,11 +139,7 @@ private final class AnsweringBroker: Sendable {
                 guard case .authenticate(let ref, _) = try? BrokerMessage(frame) else { continue }
                 questions.count.add(1, ordering: .relaxed)
                 beforeAnswering()
-                let answer = BrokerMessage.authenticated(
-                    ref: ref,
-                    AuthenticatedToken(
-                        kind: "workspace", name: "default", workspace: "eng", featureSets: [], grants: [:],
-                        expiresAt: nil))
+                let answer = BrokerMessage.authenticated(ref: ref, token)
                 let bytes = FrameDecoder.encode(answer.json)
                 guard bytes.withUnsafeBytes({ write(connection, $0.baseAddress, $0.count) }) == bytes.count else {
                     return

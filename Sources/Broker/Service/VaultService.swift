@@ -179,9 +179,11 @@ actor VaultService {
     func authenticate(_ token: String) -> AuthenticatedToken? {
         let value = SecretValue(unsafeFromString: token)
         // `try?` fails closed: any vault error refuses the token, and a client whose grants cannot be read gets none.
-        guard let info = try? withVault({ vault throws(VaultError) in try vault.authenticate(token: value) }) else {
-            return nil
-        }
+        guard
+            let (info, hash) = try? withVault({ vault throws(VaultError) in
+                try vault.authenticateListed(token: value)
+            })
+        else { return nil }
         var grants: [String: [String]] = [:]
         if info.kind == .client,
             // By id, not name: a revoked client's name may belong to a newer client with other grants.
@@ -193,7 +195,7 @@ actor VaultService {
         }
         return AuthenticatedToken(
             kind: info.kind.rawValue, name: info.name, workspace: info.workspace, featureSets: info.featureSets,
-            grants: grants, expiresAt: info.expiresAt.map { $0 * 1000 })
+            grants: grants, expiresAt: info.expiresAt.map { $0 * 1000 }, hash: hash)
     }
 
     private func keep(_ masker: SecretMasker) -> Int {

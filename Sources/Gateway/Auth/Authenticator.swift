@@ -2,17 +2,17 @@ import BrokerProtocol
 import Synchronization
 
 /// Checks bearer tokens. The gateway cannot hash a token (the key never leaves the vault), so it asks the broker
-/// and caches the positive answers: a cached answer holds while the snapshot still lists the same token under that
-/// identity, until the token's expiry, and for at most `cacheLifetime`. Failures are limited per peer
-/// (`FailureLimiter`), but a token cached or known to be good (`KnownTokens`) is never refused by the limiter.
-/// A class with a lock rather than an actor: a cached answer is read on the request's own thread, without a hop.
+/// and caches the positive answers, which carry the token's listed hash: a cached answer holds while the snapshot
+/// lists that hash under the token's name, until the token's expiry, and for at most `cacheLifetime`. Failures are
+/// limited per peer (`FailureLimiter`), but a token cached or known to be good (`KnownTokens`) is never refused by
+/// the limiter. A class with a lock rather than an actor: a cached answer is read on the request's own thread,
+/// without a hop.
 final class Authenticator: Sendable {
     /// The outcome of one check.
     enum Verdict: Sendable {
-        /// A usable token, and the hash the snapshot listed under its name when it was checked (nil: not listed
-        /// yet). A caller compares the hash with the snapshot it authorizes against: the name may have moved to a
-        /// new token in between (a revoked token's name can be reused).
-        case valid(AuthenticatedToken, hash: String?)
+        /// A usable token, with the hash the broker computed. A caller grants it only what a snapshot listing that
+        /// hash grants: the snapshot may be older than the token, or newer and list another token of its name.
+        case valid(AuthenticatedToken)
         case invalid
         /// Too many recent failures from this peer; nothing was asked.
         case limited
@@ -22,9 +22,6 @@ final class Authenticator: Sendable {
 
     private struct Entry {
         let token: AuthenticatedToken
-        /// The snapshot's hash for this identity before the broker was asked, to notice a token replaced under one
-        /// name.
-        let hash: String?
         let checkedAt: ContinuousClock.Instant
     }
 
@@ -54,9 +51,9 @@ final class Authenticator: Sendable {
         let cached = state.withLock { state -> Verdict? in
             if let entry = state.cache[token] {
                 if now - entry.checkedAt < Self.cacheLifetime, !Self.hasExpired(entry.token),
-                    snapshot.tokenHash(of: entry.token) == entry.hash, entry.hash != nil
+                    snapshot.lists(entry.token)
                 {
-                    return .valid(entry.token, hash: entry.hash)
+                    return .valid(entry.token)
                 }
                 state.cache[token] = nil
             }
@@ -80,15 +77,11 @@ final class Authenticator: Sendable {
             return .unavailable  // nobody could say: not the peer's failure
         case .known(let answer):
             guard !Self.hasExpired(answer) else { return .invalid }
-            // From the snapshot read before the broker was asked, not a newer one: a snapshot that arrived during
-            // the question may already list a new token under this name (this one revoked just after the broker
-            // answered), and the revoked token would then pass the cache's check under the new token's hash.
-            let hash = snapshot.tokenHash(of: answer)
             state.withLock { state in
-                state.cache[token] = Entry(token: answer, hash: hash, checkedAt: .now)
+                state.cache[token] = Entry(token: answer, checkedAt: .now)
                 state.known.insert(token)
             }
-            return .valid(answer, hash: hash)
+            return .valid(answer)
         }
     }
 
@@ -121,11 +114,15 @@ final class Authenticator: Sendable {
 }
 
 extension ConfigSnapshot {
-    /// The hash this snapshot lists for the token's identity; nil when it lists none (revoked, expired, deleted).
-    func tokenHash(of token: AuthenticatedToken) -> String? {
-        if token.kind == "client" {
-            return clients.first { $0.token.name == token.name }?.token.hash
-        }
-        return workspaces.first { $0.slug == token.workspace }?.tokens.first { $0.name == token.name }?.hash
+    /// Whether this snapshot lists this very token under its name: not revoked, expired or deleted, and its name
+    /// not given to another token.
+    func lists(_ token: AuthenticatedToken) -> Bool {
+        let listed =
+            if token.kind == "client" {
+                clients.first { $0.token.name == token.name }?.token.hash
+            } else {
+                workspaces.first { $0.slug == token.workspace }?.tokens.first { $0.name == token.name }?.hash
+            }
+        return listed == token.hash
     }
 }

@@ -37,9 +37,6 @@ final class Front: Sendable {
         let token: AuthenticatedToken
         let target: Target
         let access: Access
-        /// The hash the snapshot that granted `access` lists for the token: what tells it from a revoked token that
-        /// had its name (how a session or a subscriber knows it later).
-        let tokenHash: String
     }
 
     /// Answers one request, counts it, and logs it in one line (at `info`).
@@ -166,17 +163,17 @@ final class Front: Sendable {
             metrics.authFailure(.invalid)
             logger.info("refused a token", metadata: ["peer": "\(request.peer)"])
             return .failure(.unauthorized)
-        case .valid(let authenticated, let hash):
+        case .valid(let authenticated):
             let current = broker.currentSnapshot()  // read after the check, which may have waited for the broker
-            // Access is found by the token's name: it must still be this token's (a revoked token's name may have
-            // gone to a new token since the check).
-            guard let slug = target.slug(in: current), let hash, current.tokenHash(of: authenticated) == hash,
+            // Access is found by the token's name, so the snapshot must list this very token under it: not a revoked
+            // token whose name went to this one (a snapshot older than the token), nor a newer token of the name.
+            guard let slug = target.slug(in: current), current.lists(authenticated),
                 let access = Access(token: authenticated, workspace: slug, snapshot: current)
             else {
                 metrics.authFailure(.notGranted)
                 return .failure(.unauthorized)
             }
-            return .success(Caller(token: authenticated, target: target, access: access, tokenHash: hash))
+            return .success(Caller(token: authenticated, target: target, access: access))
         }
     }
 

@@ -188,7 +188,7 @@ extension Front {
 
     /// Creates a 2025-era session for `caller` and subscribes it to changes.
     func startSession(caller: Caller, era: SessionEra) -> SessionStart {
-        let session = LegacySession(target: caller.target, token: caller.token, tokenHash: caller.tokenHash)
+        let session = LegacySession(target: caller.target, token: caller.token)
         guard sessions.add(session) else {
             metrics.sessionRefused()
             logger.notice(
@@ -200,7 +200,7 @@ extension Front {
         // (its token revoked) was never shown to it, and would otherwise leave the session open.
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
-                era: era, target: caller.target, token: caller.token, tokenHash: caller.tokenHash,
+                era: era, target: caller.target, token: caller.token,
                 fingerprint: caller.access.fingerprint,
                 kinds: Set(ListKind.allCases),
                 notify: { changed in
@@ -222,7 +222,7 @@ extension Front {
     /// A new token given a revoked token's name is another token: the hashes tell them apart.
     func session(_ id: String, caller: Caller) -> LegacySession? {
         guard let session = sessions.session(id), session.target == caller.target,
-            session.isHeld(by: caller.token, hash: caller.tokenHash)
+            session.isHeld(by: caller.token)
         else { return nil }
         return session
     }

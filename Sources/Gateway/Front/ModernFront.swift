@@ -123,7 +123,7 @@ struct ModernFront {
         let subscribers = front.subscribers
         let subscriber = subscribers.add(
             Subscribers.Subscriber(
-                era: .modern, target: caller.target, token: caller.token, tokenHash: caller.tokenHash,
+                era: .modern, target: caller.target, token: caller.token,
                 fingerprint: caller.access.fingerprint,
                 kinds: kinds,
                 notify: { changed in

@@ -7,10 +7,8 @@ import Synchronization
 final class LegacySession: Sendable {
     let id: String
     let target: Target
+    /// The token that started it (its hash says which one: a revoked token's name can be given to a new token).
     let token: AuthenticatedToken
-    /// The hash the snapshot listed for `token` when the session started. A revoked token's name can be given to a
-    /// new token, so the name alone does not say whose session this is.
-    let tokenHash: String
     /// Requests sent to the client (for its upstreams) and their answers.
     let clientRequests = ClientRequests()
     /// Its broker session: each 2025-era session gets its own upstreams (unless a server is shared).
@@ -32,16 +30,15 @@ final class LegacySession: Sendable {
 
     private let state = Mutex(State())
 
-    init(target: Target, token: AuthenticatedToken, tokenHash: String) {
+    init(target: Target, token: AuthenticatedToken) {
         self.id = SessionID.make()
         self.target = target
         self.token = token
-        self.tokenHash = tokenHash
     }
 
-    /// Whether the session was started with this token: its identity and the hash it was listed with.
-    func isHeld(by token: AuthenticatedToken, hash: String) -> Bool {
-        token.isSameToken(as: self.token) && hash == tokenHash
+    /// Whether the session was started with this very token.
+    func isHeld(by token: AuthenticatedToken) -> Bool {
+        token.isSameToken(as: self.token)
     }
 
     /// Adds a stream on which server-initiated messages go (the GET stream, or the `/sse` stream).

@@ -19,7 +19,7 @@ final class SessionTable: Sendable {
     /// are told apart by their hash: a revoked token's sessions do not count against a new token of its name.
     func add(_ session: LegacySession) -> Bool {
         sessions.withLock { all in
-            let held = all.values.count { $0.isHeld(by: session.token, hash: session.tokenHash) }
+            let held = all.values.count { $0.isHeld(by: session.token) }
             guard held < maximumPerToken else { return false }
             all[session.id] = session
             return true
@@ -64,9 +64,9 @@ final class SessionTable: Sendable {
 }
 
 extension AuthenticatedToken {
-    /// Whether both name the same token identity (by kind, name and workspace: a token re-checked is a new value).
-    /// A revoked token's name can go to a new token: only the hash the snapshot lists tells the two apart.
+    /// Whether both are the same token (a token re-checked is a new value, its grants perhaps changed). A revoked
+    /// token's name can go to a new token: the hash tells the two apart.
     func isSameToken(as other: AuthenticatedToken) -> Bool {
-        kind == other.kind && name == other.name && workspace == other.workspace
+        kind == other.kind && name == other.name && workspace == other.workspace && hash == other.hash
     }
 }

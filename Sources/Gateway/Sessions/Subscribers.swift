@@ -11,10 +11,9 @@ final class Subscribers: Sendable {
         /// The transport it listens on, for `/metrics`.
         let era: SessionEra
         let target: Target
+        /// The token it listens with. A revoked token's name can be given to a new token, so a name still listed
+        /// proves nothing: the snapshot must list the token's hash.
         let token: AuthenticatedToken
-        /// The hash the snapshot listed for the token when it subscribed. A revoked token's name can be given to a
-        /// new token, so a name still listed proves nothing: its hash must be the same.
-        let tokenHash: String?
         /// What the subscriber saw when last told (`Access.fingerprint`), nil before the first look.
         var fingerprint: String?
         /// Which lists it wants to hear about.
@@ -69,8 +68,7 @@ final class Subscribers: Sendable {
                     Access(token: subscriber.token, workspace: $0, snapshot: snapshot)
                 }
                 let stillValid =
-                    subscriber.tokenHash != nil && snapshot.tokenHash(of: subscriber.token) == subscriber.tokenHash
-                    && !Authenticator.hasExpired(subscriber.token)
+                    snapshot.lists(subscriber.token) && !Authenticator.hasExpired(subscriber.token)
                 guard stillValid else {
                     all[id] = nil
                     toEnd.append(subscriber.end)

@@ -28,6 +28,12 @@ enum AccessToken {
         token.withUnsafeBytes { Sodium.keyedHash($0, key: key) }
     }
 
+    /// A stored hash as the published configuration lists it (lowercase hex): how a gateway tells two tokens of
+    /// one name apart.
+    static func listed(_ hash: [UInt8]) -> String {
+        hash.map { String(format: "%02x", $0) }.joined()
+    }
+
     static func looksValid(_ token: SecretValue) -> Bool {
         token.withUnsafeBytes { $0.count == 47 && $0.starts(with: prefix.utf8) }
     }
