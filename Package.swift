@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        // The dashboard's HTTP server (routing, cookies, middleware) and its in-process tests; no default traits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         // Tests only: the official Swift SDK as a client of the gateway.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
     ],
@@ -48,6 +51,14 @@ let package = Package(
         // Who is at the other end of the broker socket, and whether its path is one no other user can take over: the
         // broker and every client of it check both.
         .target(name: "SocketTrust"),
+
+        // Ready-to-paste configurations of the MCP clients people use (Claude Code, VS Code, Cursor): for the CLI and
+        // the dashboard.
+        .target(name: "ClientSetup"),
+
+        // Which `Host` names a listener on this machine answers (the DNS-rebinding defence): the gateway's and the
+        // dashboard's.
+        .target(name: "HostTrust"),
 
         // NIO helpers the broker and the gateway share: one flush per event-loop turn, the open connections, large
         // messages handled off the event loops in an order that keeps each channel's.
@@ -93,13 +104,26 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "ChannelSupport", "SocketTrust",
+                "MCPWire", "Policy", "BrokerProtocol", "Analytics", "ChannelSupport", "SocketTrust", "HostTrust",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
+        // The web dashboard: server-rendered pages over the vault, in a process that may hold the key (`serve`),
+        // never the gateway's. Behind a one-time link, a session cookie and CSRF tokens; renders no secret value.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Vault", "Analytics", "Policy", "BrokerProtocol", "HostTrust", "ClientSetup",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 
@@ -128,6 +152,7 @@ let package = Package(
             name: "sealgate",
             dependencies: [
                 "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway", "Analytics", "OAuth",
+                "Dashboard", "ClientSetup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -150,6 +175,12 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "MCPWireTests", dependencies: ["MCPWire"]),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Dashboard", "Vault", "Analytics", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(
             name: "OAuthTests",

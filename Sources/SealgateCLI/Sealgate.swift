@@ -17,7 +17,7 @@ struct Sealgate: AsyncParsableCommand {
             InitCommand.self, WorkspaceCommand.self, ServerCommand.self, MCPCommand.self, SecretsCommand.self,
             FeatureSetCommand.self, ClientCommand.self, KeysCommand.self, AuditCommand.self, BrokerCommand.self,
             LeasesCommand.self, RunCommand.self, ServeCommand.self, GatewayCommand.self, ConnectCommand.self,
-            AnalyticsCommand.self, ClientConfigCommand.self, OAuthCommand.self,
+            AnalyticsCommand.self, ClientConfigCommand.self, OAuthCommand.self, DashboardCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -36,6 +36,12 @@ struct ServeAddressTests {
             #expect(result.stderr.contains("pass --listen HOST:PORT with another port"))
         }
         #expect(!FileManager.default.fileExists(atPath: cli.home + "/broker.sock"))  // serve started nothing
+        // The dashboard's address, the same way.
+        let dashboard = try cli.run(["serve", "--listen", "127.0.0.1:0", "--dashboard", "127.0.0.1:\(port)"])
+        #expect(dashboard.status == 4, "\(dashboard.output)")
+        #expect(dashboard.stderr.contains("error: cannot listen on 127.0.0.1:\(port): the address is already in use"))
+        #expect(dashboard.stderr.contains("pass --dashboard HOST:PORT with another port"), "\(dashboard.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.home + "/broker.sock"))
     }
 
     @Test func anAddressNotOfThisMachineOrNotAnIPIsNamed() throws {
@@ -52,7 +58,7 @@ struct ServeAddressTests {
 
     @Test func serveBeforeInitSaysToRunInit() throws {
         let cli = try SealgateCLI()
-        let result = try cli.run(["serve", "--listen", "127.0.0.1:0"])
+        let result = try cli.run(["serve", "--listen", "127.0.0.1:0", "--no-dashboard"])
         #expect(result.status == 3, "\(result.output)")
         #expect(result.stderr.contains("error: no vault in \(cli.home); run `sealgate init` first"), "\(result.stderr)")
         // The version is logged first, even then.

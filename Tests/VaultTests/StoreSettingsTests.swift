@@ -25,7 +25,10 @@ struct StoreSettingsTests {
     @Test func theSchemaIsVersionedAndANewerVaultIsRefused() throws {
         let t = try TestVault()
         let applied = try t.vault.read { try Schema.migrator.appliedMigrations($0.db) }
-        #expect(applied == ["v1", "v2-usage", "v3-audit-links", "v4-active-token-names", "v5-oauth-settings"])
+        #expect(
+            applied == [
+                "v1", "v2-usage", "v3-audit-links", "v4-active-token-names", "v5-oauth-settings", "v6-dashboard-links",
+            ])
         #expect(SecretVault.schemaVersion == applied.count)  // what `sealgate --version` names
         try t.tamper { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')") }
         expectRefused { _ = try t.reopen() }

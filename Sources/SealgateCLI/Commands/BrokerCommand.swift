@@ -1,5 +1,6 @@
 import ArgumentParser
 import Broker
+import Dashboard
 import Foundation
 import Logging
 import Vault
@@ -41,8 +42,10 @@ struct BrokerRuntime: Sendable {
     let server: BrokerSocketServer
     let socketPath: String
     let logger: Logger
+    /// The dashboard's own handle on the vault (audited as `dashboard`), when this process serves one.
+    let dashboardVault: DashboardVault?
 
-    init(global: GlobalOptions, options: BrokerOptions) throws {
+    init(global: GlobalOptions, options: BrokerOptions, dashboard: Bool = false) throws {
         var configuration = BrokerConfiguration()
         if let leaseTtl = options.leaseTtl { configuration.leaseTTL = leaseTtl.duration }
         if let requestTimeout = options.requestTimeout { configuration.requestTimeout = requestTimeout.duration }
@@ -64,6 +67,8 @@ struct BrokerRuntime: Sendable {
         // A passphrase vault is asked once; the broker keeps the passphrase (in guarded memory) to reopen the vault
         // after another process rotates its master key.
         let passphrase: SecretValue? = SecretVault.needsPassphrase(home: home) ? try global.passphrase() : nil
+        // The dashboard's own copy of the passphrase: the broker's handle and this one each reopen the vault on their own.
+        let dashboardPassphrase = Self.copy(passphrase)
         broker = try CredentialBroker(configuration: configuration, logger: logger) {
             () throws(VaultError) -> SecretVault in
             try SecretVault.open(home: home, actor: "broker") { () throws(VaultError) -> SecretValue in
@@ -71,8 +76,25 @@ struct BrokerRuntime: Sendable {
                 return passphrase
             }
         }
+        dashboardVault =
+            dashboard
+            ? try DashboardVault {
+                () throws(VaultError) -> SecretVault in
+                try SecretVault.open(home: home, actor: "dashboard") { () throws(VaultError) -> SecretValue in
+                    guard let dashboardPassphrase else { throw VaultError(.refused, "the vault needs a passphrase") }
+                    return dashboardPassphrase
+                }
+            } : nil
         socketPath = options.socket ?? home.path + "/broker.sock"
         server = BrokerSocketServer(path: socketPath, broker: broker, logger: logger)
+    }
+
+    /// A copy in guarded memory of its own (a `sending` result: no region shared with the original).
+    private static func copy(_ value: SecretValue?) -> sending SecretValue? {
+        guard let value else { return nil }
+        var bytes = value.withUnsafeBytes { [UInt8]($0) }  // plain bytes, so that the copy shares nothing
+        defer { bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } } }
+        return bytes.withUnsafeBytes { SecretValue(copying: $0) }
     }
 
     /// Runs the broker and its socket until SIGINT or SIGTERM (or a failure); `whenListening` runs alongside once the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broker
 import BrokerProtocol
+import Dashboard
 import Foundation
 import Logging
 import MCPWire
@@ -17,10 +18,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Where the gateway listens (HOST:PORT; port 0 picks a free one).") var listen: ListenAddress =
         .default
     @Option(help: "2025-era sessions one token may hold at once (default 1024).") var maxSessionsPerToken: Int?
+    @Option(help: "Where the web dashboard listens (HOST:PORT; default 127.0.0.1:8789; port 0 picks a free one).")
+    var dashboard: ListenAddress = ListenAddress(host: "127.0.0.1", port: DashboardServer.defaultPort)
+    @Flag(help: "Serve no dashboard.") var noDashboard = false
 
     func run() async throws {
         try await ListenCheck.verify(listen)
-        let runtime = try BrokerRuntime(global: global, options: options)
+        if !noDashboard { try await ListenCheck.verify(dashboard, option: "--dashboard") }
+        let runtime = try BrokerRuntime(global: global, options: options, dashboard: !noDashboard)
         if let limit = maxSessionsPerToken, limit < 1 {
             throw ValidationError("--max-sessions-per-token must be at least 1")
         }
@@ -29,13 +34,53 @@ struct ServeCommand: AsyncParsableCommand {
             maxSessionsPerToken: maxSessionsPerToken, logger: runtime.logger)
         let host = listen.host
         let announced = Announcement()
+        let gatewayBase = GatewayBase()
+        let home = global.vaultHome
+        let dashboardServer = runtime.dashboardVault.map { vault in
+            DashboardServer(
+                host: dashboard.host, port: dashboard.port, vault: vault, logger: runtime.logger,
+                gateway: { gatewayBase.value })
+        }
+        let dashboardHost = dashboard.host
+        defer { DashboardAddress.remove(home: home) }
         // The gateway needs the socket: it starts once the broker accepts connections.
         try await runtime.run {
-            await child.supervise { port in
-                guard announced.first() else { return }
-                Task {
-                    let snapshot = await runtime.broker.currentSnapshot()
-                    Output.line(ServeCommand.banner(host: host, port: port, snapshot: snapshot))
+            await withTaskGroup(of: Void.self) { group in
+                let (dashboardPort, listening) = AsyncStream<Int>.makeStream()
+                if let dashboardServer {
+                    group.addTask {
+                        do {
+                            try await dashboardServer.run { port in
+                                let base = DashboardServer.baseURL(host: dashboardHost, port: port)
+                                DashboardAddress.write(base, home: home)
+                                listening.yield(port)
+                                listening.finish()
+                            }
+                        } catch {
+                            runtime.logger.error("the dashboard stopped: \(error)")
+                        }
+                        listening.finish()
+                    }
+                } else {
+                    listening.finish()
+                }
+                group.addTask {
+                    await child.supervise { port in
+                        gatewayBase.set("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+                        guard announced.first() else { return }
+                        Task {
+                            var link: String?
+                            for await port in dashboardPort {
+                                // Made by the dashboard's own handle, so audited as `dashboard`.
+                                link = await runtime.dashboardVault?.oneTimeLink().map {
+                                    "\(DashboardServer.baseURL(host: dashboardHost, port: port))/login?link=\($0)"
+                                }
+                            }
+                            let snapshot = await runtime.broker.currentSnapshot()
+                            Output.line(ServeCommand.banner(host: host, port: port, snapshot: snapshot))
+                            if let link { Output.line("\nDashboard: \(link)") }
+                        }
+                    }
                 }
             }
         }
@@ -69,6 +114,13 @@ struct ServeCommand: AsyncParsableCommand {
                 + "sealgate client-config \(slug) --url \(base)")
         return lines.joined(separator: "\n")
     }
+}
+
+/// The gateway's base URL once it listens, for the dashboard's pages.
+private final class GatewayBase: Sendable {
+    private let base = Mutex<String?>(nil)
+    var value: String? { base.withLock { $0 } }
+    func set(_ value: String) { base.withLock { $0 = value } }
 }
 
 /// Prints the banner once, not on every gateway restart.

@@ -62,21 +62,9 @@ struct ServerCommand: ParsableCommand {
         }
 
         func run() throws {
-            let environment = try env.map { pair throws(VaultError) -> ServerDefinition.EnvironmentEntry in
-                guard let eq = pair.firstIndex(of: "=") else {
-                    throw VaultError(.invalidInput, "--env '\(pair.prefix(80))' has no '='", remedy: "write K=V")
-                }
-                return .init(name: String(pair[..<eq]), value: String(pair[pair.index(after: eq)...]))
+            let environment = try env.map { line throws(VaultError) in try ServerDefinition.EnvironmentEntry(line: line)
             }
-            let headerList = try headers.map { line throws(VaultError) -> ServerDefinition.Header in
-                guard let colon = line.firstIndex(of: ":") else {
-                    throw VaultError(
-                        .invalidInput, "--header '\(line.prefix(80))' has no ':'", remedy: "write 'Name: value'")
-                }
-                return .init(
-                    name: line[..<colon].trimmingCharacters(in: .whitespaces),
-                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            }
+            let headerList = try headers.map { line throws(VaultError) in try ServerDefinition.Header(line: line) }
             let transport: ServerDefinition.Transport =
                 if let command { .stdio(command: command, args: args) } else { .http(url: url!, headers: headerList) }
             let server = ServerDefinition(

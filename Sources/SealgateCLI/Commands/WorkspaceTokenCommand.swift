@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClientSetup
 import Foundation
 import Vault
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A registry entry: how to reach one upstream MCP server. Holds `${NAME}` references, never secret values.
 public struct ServerDefinition: Sendable, Equatable {
     /// How the broker talks to the server.
@@ -16,6 +18,16 @@ public struct ServerDefinition: Sendable, Equatable {
             self.name = name
             self.value = value
         }
+
+        /// From `Name: value`, as a user writes it.
+        public init(line: String) throws(VaultError) {
+            guard let colon = line.firstIndex(of: ":") else {
+                throw VaultError(.invalidInput, "header '\(line.prefix(80))' has no ':'", remedy: "write 'Name: value'")
+            }
+            self.init(
+                name: line[..<colon].trimmingCharacters(in: .whitespaces),
+                value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
     }
 
     /// One environment variable, order kept as the user gave it.
@@ -25,6 +37,15 @@ public struct ServerDefinition: Sendable, Equatable {
         public init(name: String, value: String) {
             self.name = name
             self.value = value
+        }
+
+        /// From `K=V`, as a user writes it.
+        public init(line: String) throws(VaultError) {
+            guard let eq = line.firstIndex(of: "=") else {
+                throw VaultError(
+                    .invalidInput, "environment entry '\(line.prefix(80))' has no '='", remedy: "write K=V")
+            }
+            self.init(name: String(line[..<eq]), value: String(line[line.index(after: eq)...]))
         }
     }
 

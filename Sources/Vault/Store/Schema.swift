@@ -154,6 +154,17 @@ enum Schema {
             // sealed secrets of (workspace, server) under reserved names, in the tables that already exist.
             try db.execute(sql: "ALTER TABLE servers ADD COLUMN oauth TEXT")
         }
+        migrator.registerMigration("v6-dashboard-links") { db in
+            // One-time dashboard login links, by keyed hash: a row can be made only with the key, and is deleted by
+            // its one use. Not configuration: writing one moves no generation and is outside the audit head.
+            try db.execute(
+                sql: """
+                    CREATE TABLE dashboard_links (
+                        hash BLOB PRIMARY KEY,
+                        expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 

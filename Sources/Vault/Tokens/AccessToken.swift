@@ -5,8 +5,8 @@ enum AccessToken {
     static let prefix = "mwt_"
     static let randomCount = 32
 
-    /// A fresh token in guarded memory.
-    static func generate() -> SecretValue {
+    /// A fresh token in guarded memory: `prefix` and 43 base64url characters.
+    static func generate(prefix: String = prefix) -> SecretValue {
         let raw = SecureBytes.random(count: randomCount)
         let encodedMax = sodium_base64_ENCODED_LEN(randomCount, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
         let text = SecureBytes(count: prefix.utf8.count + encodedMax)
@@ -32,6 +32,15 @@ enum AccessToken {
     /// one name apart.
     static func listed(_ hash: [UInt8]) -> String {
         hash.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func isBase64URL(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
     }
 
     static func looksValid(_ token: SecretValue) -> Bool {

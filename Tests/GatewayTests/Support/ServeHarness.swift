@@ -102,7 +102,8 @@ final class ServeHarness: @unchecked Sendable {
     func start(extra: [String] = [], env: [String: String] = [:], binary: String = ServeHarness.binary) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--handshake-timeout", "30s"] + extra
+        process.arguments =
+            ["serve", "--listen", "127.0.0.1:0", "--dashboard", "127.0.0.1:0", "--handshake-timeout", "30s"] + extra
         process.environment = environment.merging(env) { $1 }
         let (out, err) = (Pipe(), Pipe())
         process.standardOutput = out

@@ -1,24 +1,23 @@
 import Foundation
-import Vault
 
 /// Ready-to-paste configurations for the MCP clients people use, each in that client's own format, for one
 /// workspace endpoint; none holds the token, which each client takes from its environment or a prompt.
 ///
 /// The text is built around `tokenMark` (in the one line that exports the token) and the token is written in its
-/// place by `Output.template`, so a freshly issued token goes from guarded memory to stdout without becoming a
-/// `String`.
-enum ClientConfigs {
+/// place as it is shown (the CLI's `Output.template` writes it from guarded memory to stdout without making it a
+/// `String`). Shared by the CLI and the dashboard.
+public enum ClientConfigs {
     /// Stands for the token in the text (a slug cannot hold it, and a URL that did would only be printed oddly).
-    static let tokenMark = "@@SEALGATE-TOKEN@@"
+    public static let tokenMark = "@@SEALGATE-TOKEN@@"
 
     /// VS Code's prompt for the token: asked once, kept in VS Code's secret storage, shown as dots.
-    static let vsCodeInput = "sealgate-token"
+    public static let vsCodeInput = "sealgate-token"
 
     /// The three configurations, with headings that say where each goes, after the line that puts the token in the
     /// shell's environment. Only that line holds the token (as `tokenMark`): the configs name where each client
     /// finds it, so a project file (`.vscode/mcp.json`, `.cursor/mcp.json`) can be committed and shared, and a
     /// command line keeps it out of the shell's history.
-    static func text(name: String, url: String) -> String {
+    public static func text(name: String, url: String) -> String {
         let vsCode: [String: Any] = [
             "inputs": [
                 [
@@ -61,7 +60,7 @@ enum ClientConfigs {
     }
 
     /// `word` as one shell word: as is when every character is safe unquoted, else in single quotes.
-    static func shellWord(_ word: String) -> String {
+    public static func shellWord(_ word: String) -> String {
         let safe = word.unicodeScalars.allSatisfy {
             ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
                 || "-_./:@%+=,".unicodeScalars

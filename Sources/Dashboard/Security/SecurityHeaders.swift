@@ -1,0 +1,70 @@
+import HTTPTypes
+import HostTrust
+import Hummingbird
+import Vault
+
+/// Headers on every response, errors included: a Content-Security-Policy that runs only the dashboard's own script
+/// and style (no inline script, no framing, forms posting only here), no caching of pages that show tokens, no
+/// `Referer` (a one-time link must not travel on), no MIME sniffing. An error thrown below becomes a plain page
+/// here, so that it carries these headers too and says nothing about the inside.
+struct SecurityHeaders: RouterMiddleware {
+    typealias Context = DashboardContext
+
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// Headers HTTPTypes has no name for.
+    static let named: [(HTTPField.Name, String)] = [
+        ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"), ("Cross-Origin-Opener-Policy", "same-origin"),
+    ].map { (HTTPField.Name($0.0)!, $0.1) }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as VaultError {
+            // A page of something that is not there (or no longer): the vault's message says what, and what to do.
+            let status: HTTPResponse.Status = error.code == .notFound ? .notFound : .internalServerError
+            let text = error.code == .notFound ? error.message : "The vault could not be read."
+            response = .html(
+                PlainPage.render(title: status.reasonPhrase, "<p>\(text)</p><p><a href=\"/\">Workspaces</a></p>"),
+                status: status)
+        } catch let error as HTTPError {
+            let text = error.status == .notFound ? "Nothing here." : "The request could not be served."
+            response = .html(PlainPage.render(title: error.status.reasonPhrase, "<p>\(text)</p>"), status: error.status)
+        } catch {
+            context.logger.error("a dashboard request failed", metadata: ["error": "\(type(of: error))"])
+            response = .html(
+                PlainPage.render(title: "Error", "<p>The request could not be served.</p>"),
+                status: .internalServerError)
+        }
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.crossOriginResourcePolicy] = "same-origin"
+        for (name, value) in Self.named { response.headers[name] = value }
+        return response
+    }
+}
+
+/// The DNS-rebinding defence: a request is served only when its one `Host` names this machine (`AllowedHosts`).
+struct HostGuard: RouterMiddleware {
+    typealias Context = DashboardContext
+    let hosts: AllowedHosts
+    static let host = HTTPField.Name("Host")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        // HTTP/1.1's first `Host` becomes the authority; a second one stays among the headers.
+        guard let authority = request.head.authority, request.headers[values: HostGuard.host].isEmpty,
+            hosts.allows(value: authority)
+        else {
+            return .text("This dashboard answers only to this machine's own names.\n", status: .misdirectedRequest)
+        }
+        return try await next(request, context)
+    }
+}

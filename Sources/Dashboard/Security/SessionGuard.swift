@@ -1,0 +1,54 @@
+import HTTPTypes
+import HostTrust
+import Hummingbird
+
+/// Lets a request through only with a live session, except the few paths open to anyone (the one-time link, the
+/// stylesheet). A request that changes something must also come from a page of this dashboard: its form carries
+/// the session's CSRF token, and a browser that says where it comes from (`Origin`, `Sec-Fetch-Site`) must say
+/// here. The session cookie is `SameSite=Strict` besides, so another site's page cannot even send it.
+struct SessionGuard: RouterMiddleware {
+    typealias Context = DashboardContext
+    let sessions: DashboardSessions
+
+    static let cookieName = "sealgate_dashboard"
+    /// Paths served without a session.
+    static let open: Set<String> = ["/login", Stylesheet.path]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if Self.open.contains(request.uri.path) { return try await next(request, context) }
+        guard let id = request.cookies[Self.cookieName]?.value, let session = sessions.session(id) else {
+            return request.method == .get
+                ? .html(PlainPage.signedOut, status: .unauthorized)
+                : .text("Sign in first: open a link from `sealgate dashboard link`.\n", status: .unauthorized)
+        }
+        var context = context
+        context.session = session
+        guard request.method == .get || request.method == .head else {
+            var request = request
+            guard Self.comesFromHere(request) else {
+                return .text("Cross-site requests are refused.\n", status: .forbidden)
+            }
+            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            let presented = Form(body: Array(buffer: body))?.text("_csrf") ?? ""
+            guard RandomToken.equal(presented, session.csrf) else {
+                return .text(
+                    "The form was stale or forged (no valid CSRF token); reload the page.\n", status: .forbidden)
+            }
+            return try await next(request, context)
+        }
+        return try await next(request, context)
+    }
+
+    /// A browser names the page a request comes from; when it does, it must be this dashboard.
+    static func comesFromHere(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin" { return false }
+        if let origin = request.headers[.origin] {
+            guard let authority = request.head.authority,
+                origin == "http://\(authority)" || origin == "https://\(authority)"
+            else { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,67 @@
+import HostTrust
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import Vault
+
+/// The web dashboard: its own HTTP listener (loopback by default), in the process that holds the key (`serve`),
+/// never the gateway's. Pages are rendered here from the vault; the only way in is a one-time link.
+public struct DashboardServer: Sendable {
+    public static let defaultPort = 8789
+    static let maximumBodySize = 64 << 10
+
+    let host: String
+    let port: Int
+    let vault: DashboardVault
+    let sessions: DashboardSessions
+    let gateway: @Sendable () -> String?
+    let logger: Logger
+
+    /// `gateway` gives the gateway's base URL once it listens (for the MCP URLs the pages show).
+    public init(
+        host: String, port: Int, vault: DashboardVault, logger: Logger,
+        gateway: @escaping @Sendable () -> String? = { nil }
+    ) {
+        self.init(host: host, port: port, vault: vault, sessions: DashboardSessions(), logger: logger, gateway: gateway)
+    }
+
+    init(
+        host: String, port: Int, vault: DashboardVault, sessions: DashboardSessions, logger: Logger,
+        gateway: @escaping @Sendable () -> String?
+    ) {
+        (self.host, self.port, self.vault, self.sessions, self.logger, self.gateway) = (
+            host, port, vault, sessions, logger, gateway
+        )
+    }
+
+    /// The routes and their guards, outermost first.
+    func router() -> Router<DashboardContext> {
+        let router = Router(context: DashboardContext.self)
+        router.add(middleware: SecurityHeaders())
+        router.add(middleware: HostGuard(hosts: AllowedHosts(listenHost: host)))
+        router.add(middleware: SessionGuard(sessions: sessions))
+        SessionRoutes(vault: vault, sessions: sessions, secure: false).add(to: router)
+        PageRoutes(vault: vault, sessions: sessions, gateway: gateway).add(to: router)
+        return router
+    }
+
+    func application(onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Serves until cancelled; `onListening` is told the bound port.
+    public func run(onListening: @escaping @Sendable (Int) -> Void) async throws {
+        try await application(onListening: onListening).run()
+    }
+
+    /// The address a browser opens: a listener on every address is reached through loopback.
+    public static func baseURL(host: String, port: Int) -> String {
+        let name = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
+        return "http://\(name):\(port)"
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Hummingbird
+import Vault
+
+/// The pages and the changes their forms make. Every change goes through `Actions.perform` (or, when it issues a
+/// token, shows it at once), after `SessionGuard` checked the session and the CSRF token.
+struct PageRoutes {
+    let vault: DashboardVault
+    let sessions: DashboardSessions
+    /// The gateway's base URL, once it listens (for the MCP URLs the pages show).
+    let gateway: @Sendable () -> String?
+
+    private var actions: Actions { Actions(vault: vault, sessions: sessions) }
+
+    func frame(_ context: DashboardContext) async -> PageFrame {
+        let session = context.session
+        let generation = (try? await vault.run { vault throws(VaultError) in try vault.generation() }) ?? -1
+        return PageFrame(
+            csrf: session?.csrf ?? "", generation: generation,
+            flash: session.flatMap { sessions.takeFlash(for: $0.id) })
+    }
+
+    func add(to router: Router<DashboardContext>) {
+        addWorkspaces(to: router)
+        addWorkspaceParts(to: router)
+        addRegistry(to: router)
+        addRecords(to: router)
+    }
+
+    /// What happened: analytics and the audit log.
+    private func addRecords(to router: Router<DashboardContext>) {
+        router.get("/w/:slug/analytics") { request, context in
+            let slug = try context.parameters.require("slug")
+            let hours = request.uri.queryParameters["hours"].flatMap { Int(String($0)) }
+            let window = AnalyticsPage.window(hours)
+            let now = Int64(Date().timeIntervalSince1970)
+            let (workspace, records) = try await vault.run { vault throws(VaultError) in
+                (
+                    try vault.workspace(slug),
+                    try vault.usage(workspace: slug, since: (now - Int64(window.hours * 3600)) * 1000)
+                )
+            }
+            return Response.html(
+                AnalyticsPage.render(
+                    await frame(context), workspace: workspace, records: records, hours: hours, now: now))
+        }
+        router.get("/audit") { request, context in
+            func parameter(_ name: String) -> String? {
+                request.uri.queryParameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            }
+            let filter = AuditPage.Filter(
+                workspace: parameter("workspace"), event: parameter("event"), actor: parameter("actor"))
+            let (entries, workspaces) = try await vault.run { vault throws(VaultError) in
+                (try vault.auditEntries(workspace: filter.workspace), try vault.workspaces().map(\.slug))
+            }
+            return Response.html(
+                AuditPage.render(await frame(context), entries: entries, filter: filter, workspaces: workspaces))
+        }
+        router.post("/audit/verify") { request, context in
+            try await actions.perform(request, context, back: "/audit") { _, vault throws(DashboardFailure) in
+                let verification = try vault.attempt { vault throws(VaultError) in try vault.verifyAudit(against: nil) }
+                return "Verified: \(verification.entries) entries, chain intact, head \(verification.head)"
+            }
+        }
+    }
+
+    private func addWorkspaces(to router: Router<DashboardContext>) {
+        router.get("/") { _, context in
+            let now = Int64(Date().timeIntervalSince1970)
+            let rows = try await vault.run { vault throws(VaultError) in try OverviewPage.rows(vault, now: now) }
+            return Response.html(OverviewPage.render(await frame(context), rows: rows, gateway: gateway()))
+        }
+        router.post("/workspaces") { request, context in
+            let form = try await Actions.form(request, context: context)
+            let name = form.text("name") ?? ""
+            let slug = form.text("slug").flatMap { $0.isEmpty ? nil : $0 }
+            // A new workspace comes with its first token: shown at once, like a token created on its page.
+            let created = await vault.issue { vault throws(VaultError) in
+                let (workspace, issued) = try vault.createWorkspace(name: name, slug: slug)
+                return (workspace.slug, issued)
+            }
+            return await issued(created, context: context, failedBack: "/")
+        }
+        router.get("/w/:slug") { _, context in
+            let slug = try context.parameters.require("slug")
+            let model = try await vault.run { vault throws(VaultError) in
+                try WorkspacePage.model(vault, slug: slug)
+            }
+            return Response.html(WorkspacePage.render(await frame(context), model, gateway: gateway()))
+        }
+        router.post("/w/:slug/activate") { request, context in
+            let slug = try context.parameters.require("slug")
+            return try await actions.perform(request, context, back: "/") { _, vault throws(DashboardFailure) in
+                try vault.attempt { vault throws(VaultError) in try vault.useWorkspace(slug) }
+                return "\(slug) is the active workspace"
+            }
+        }
+        router.post("/w/:slug/delete") { request, context in
+            let slug = try context.parameters.require("slug")
+            // Back to the workspace when refused (it is still there), to the overview once it is gone.
+            let form = try await Actions.form(request, context: context)
+            guard form.text("confirm") == slug else {
+                sessions.setFlash(
+                    .init(kind: .failed, text: "Not deleted: type the slug, \(slug), to confirm."),
+                    for: context.session?.id ?? "")
+                return Response.seeOther("/w/\(slug)")
+            }
+            return try await actions.perform(request, context, back: "/") { _, vault throws(DashboardFailure) in
+                _ = try vault.attempt { vault throws(VaultError) in try vault.deleteWorkspace(slug) }
+                return "Deleted \(slug), its secrets and its tokens"
+            }
+        }
+    }
+
+    private func addWorkspaceParts(to router: Router<DashboardContext>) {
+        func change(
+            _ path: String, section: String,
+            _ body: @escaping @Sendable (String, Form, SecretVault) throws(DashboardFailure) -> String
+        ) {
+            router.post(RouterPath(stringLiteral: "/w/:slug/\(path)")) { request, context in
+                let slug = try context.parameters.require("slug")
+                return try await actions.perform(request, context, back: "/w/\(slug)#\(section)") {
+                    form, vault throws(DashboardFailure) in try body(slug, form, vault)
+                }
+            }
+        }
+        change("servers/install", section: "servers") { slug, form, vault throws(DashboardFailure) in
+            let server = try form.required("server", what: "a server")
+            try vault.attempt { vault throws(VaultError) in try vault.install(server: server, workspace: slug) }
+            return "Installed \(server)"
+        }
+        change("servers/remove", section: "servers") { slug, form, vault throws(DashboardFailure) in
+            let server = try form.required("server", what: "a server")
+            try vault.attempt { vault throws(VaultError) in try vault.uninstall(server: server, workspace: slug) }
+            return "Removed \(server) from \(slug)"
+        }
+        change("secrets/set", section: "secrets") { slug, form, vault throws(DashboardFailure) in
+            let server = try form.required("server", what: "a server")
+            let name = try form.required("name", what: "a name")
+            guard let value = form.secret("value") else { throw DashboardFailure.invalid("a value is required") }
+            let version = try vault.attempt { vault throws(VaultError) in
+                try vault.setSecret(server: server, name: name, value: value, workspace: slug)
+            }
+            return "Set \(name) of \(server): version \(version)"
+        }
+        change("secrets/rollback", section: "secrets") { slug, form, vault throws(DashboardFailure) in
+            let server = try form.required("server", what: "a server")
+            let name = try form.required("name", what: "a name")
+            guard let target = form.text("version").flatMap({ Int64($0) }) else {
+                throw DashboardFailure.invalid("a version number is required")
+            }
+            let version = try vault.attempt { vault throws(VaultError) in
+                try vault.rollbackSecret(server: server, name: name, to: target, workspace: slug)
+            }
+            return "Rolled \(name) of \(server) back to v\(target): now version \(version)"
+        }
+        change("secrets/remove", section: "secrets") { slug, form, vault throws(DashboardFailure) in
+            let server = try form.required("server", what: "a server")
+            let name = try form.required("name", what: "a name")
+            _ = try vault.attempt { vault throws(VaultError) in
+                try vault.removeSecret(server: server, name: name, workspace: slug)
+            }
+            return "Destroyed every version of \(name) of \(server)"
+        }
+        change("tokens/revoke", section: "tokens") { slug, form, vault throws(DashboardFailure) in
+            let name = try form.required("name", what: "a token name")
+            try vault.attempt { vault throws(VaultError) in try vault.revokeWorkspaceToken(workspace: slug, name: name)
+            }
+            return "Revoked \(name): clients using it are refused"
+        }
+        router.post("/w/:slug/tokens/create") { request, context in
+            let slug = try context.parameters.require("slug")
+            let form = try await Actions.form(request, context: context)
+            let name = form.text("name") ?? ""
+            let sets = (form.text("featureSets") ?? "").split(separator: ",").map { String($0).trimmingWhiteSpace }
+                .filter { !$0.isEmpty }
+            let days = form.text("days").flatMap { $0.isEmpty ? nil : $0 }
+            guard days == nil || Int64(days!).map({ $0 > 0 && $0 <= 3650 }) == true else {
+                sessions.setFlash(
+                    .init(kind: .failed, text: "Not created: the expiry is a number of days, 1 to 3650."),
+                    for: context.session?.id ?? "")
+                return Response.seeOther("/w/\(slug)#tokens")
+            }
+            let ttl = days.flatMap { Int64($0) }.map { $0 * 86_400 }
+            let created = await vault.issue { vault throws(VaultError) in
+                (slug, try vault.createWorkspaceToken(workspace: slug, name: name, featureSets: sets, ttl: ttl))
+            }
+            return await issued(created, context: context, failedBack: "/w/\(slug)#tokens")
+        }
+    }
+
+    private func addRegistry(to router: Router<DashboardContext>) {
+        router.get("/registry") { _, context in
+            let servers = try await vault.run { vault throws(VaultError) in try vault.servers() }
+            return Response.html(RegistryPage.render(await frame(context), servers: servers))
+        }
+        router.post("/registry/add") { request, context in
+            try await actions.perform(request, context, back: "/registry") { form, vault throws(DashboardFailure) in
+                let server = try RegistryPage.definition(form)
+                try vault.attempt { vault throws(VaultError) in try vault.addServer(server) }
+                let references = server.secretReferences
+                return "Added \(server.slug)"
+                    + (references.isEmpty
+                        ? "" : "; it refers to \(references.joined(separator: ", ")): set them on a workspace's page")
+            }
+        }
+        router.post("/registry/remove") { request, context in
+            try await actions.perform(request, context, back: "/registry") { form, vault throws(DashboardFailure) in
+                let server = try form.required("server", what: "a server")
+                let removed = try vault.attempt { vault throws(VaultError) in try vault.removeServer(server) }
+                return "Removed \(server)"
+                    + (removed.destroyed.isEmpty
+                        ? "" : "; destroyed its secrets in \(removed.destroyed.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// The page that shows a token issued just now, or back to `failedBack` saying why none was.
+    private func issued(
+        _ outcome: Result<IssuedWorkspaceToken, DashboardFailure>, context: DashboardContext, failedBack: String
+    )
+        async -> Response
+    {
+        switch outcome {
+        case .success(let issued):
+            return .html(
+                TokenPage.render(
+                    await frame(context), workspace: issued.workspace, name: issued.name, token: issued.token,
+                    gateway: gateway()))
+        case .failure(let failure):
+            sessions.setFlash(.init(kind: .failed, text: failure.message), for: context.session?.id ?? "")
+            return .seeOther(failedBack)
+        }
+    }
+}
+
+/// A token issued just now, as the one page that shows it needs it.
+struct IssuedWorkspaceToken: Sendable {
+    let workspace: String
+    let name: String
+    let token: String
+}
+
+extension DashboardVault {
+    /// Issues a token; its text leaves guarded memory only to be put on the page that shows it once.
+    func issue(_ body: sending (SecretVault) throws(VaultError) -> (String, IssuedToken)) -> Result<
+        IssuedWorkspaceToken, DashboardFailure
+    > {
+        do {
+            return .success(
+                try run { vault throws(VaultError) in
+                    let (workspace, issued) = try body(vault)
+                    return IssuedWorkspaceToken(
+                        workspace: workspace, name: issued.info.name,
+                        token: issued.token.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })
+                })
+        } catch {
+            return .failure(DashboardFailure(error))
+        }
+    }
+}
