@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "Dashboard", "Vault", "Analytics", .product(name: "GRDB", package: "GRDB.swift"),
+                "Dashboard", "Vault", "Analytics", "BrokerProtocol", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),

@@ -26,6 +26,8 @@ final class BrokerCounters: Sendable {
 
     private struct State {
         var upstreams: [Key: BrokerStatistics.Upstream] = [:]
+        /// Whether each (workspace, server)'s last start failed (cleared by the next start that succeeds).
+        var lastStartFailed: Set<Key> = []
         var leases: [String: BrokerStatistics.Leases] = [:]
         var droppedUnasked = 0
     }
@@ -33,6 +35,14 @@ final class BrokerCounters: Sendable {
     private let state = Mutex(State())
 
     func count(_ event: UpstreamEvent, _ key: UpstreamKey) {
+        let pair = Key(workspace: key.workspace, server: key.server)
+        state.withLock { state in
+            switch event {
+            case .started: state.lastStartFailed.remove(pair)
+            case .failed: state.lastStartFailed.insert(pair)
+            case .refusedAtLimit: break
+            }
+        }
         update(workspace: key.workspace, server: key.server) { entry in
             switch event {
             case .started(let restart):
@@ -99,6 +109,24 @@ final class BrokerCounters: Sendable {
             return BrokerStatistics(
                 upstreams: state.upstreams.values.sorted { ($0.workspace, $0.server) < ($1.workspace, $1.server) },
                 leases: leases.values.sorted { $0.workspace < $1.workspace }, droppedUnasked: state.droppedUnasked)
+        }
+    }
+
+    /// Each installed server's state for the dashboard, given how many upstreams of each are up.
+    func liveStates(installed: [(workspace: String, server: String)], instances: [String: Int]) -> [ServerLiveState] {
+        state.withLock { state in
+            installed.map { workspace, server in
+                let key = Key(workspace: workspace, server: server)
+                let counted = state.upstreams[key]
+                let up = instances["\(workspace)/\(server)"] ?? 0
+                let live: ServerLiveState.State =
+                    if counted?.needsLogin == 1 { .needsLogin } else if state.lastStartFailed.contains(key) {
+                        .failing
+                    } else if up > 0 { .running } else { .stopped }
+                return ServerLiveState(
+                    workspace: workspace, server: server, state: live, instances: up, starts: counted?.starts ?? 0,
+                    failures: counted?.failures ?? 0)
+            }
         }
     }
 }

@@ -84,6 +84,30 @@ public actor CredentialBroker {
         try? await oauthClient.shutdown()
     }
 
+    /// Every installed server's state now (for the dashboard, in this process).
+    public func serverStates() async -> [ServerLiveState] {
+        let snapshot = await currentSnapshot()
+        let installed = (snapshot?.workspaces ?? []).flatMap { workspace in
+            workspace.servers.map { (workspace: workspace.slug, server: $0.slug) }
+        }
+        var instances: [String: Int] = [:]
+        for key in upstreams.keys { instances["\(key.workspace)/\(key.server)", default: 0] += 1 }
+        return counters.liveStates(installed: installed, instances: instances)
+    }
+
+    /// The active leases, soonest to expire first (for the dashboard, in this process).
+    public func activeLeases() -> [LeaseInfo] { leases.all }
+
+    /// Revokes a lease as `sealgate leases revoke` does: its channel closes and the gateway is told; false when no
+    /// lease has that id.
+    public func revokeLease(_ id: String) async -> Bool {
+        guard let lease = leases.leases[id] else { return false }
+        await vault.record("lease.revoke", workspace: lease.info.workspace, target: lease.info.server, detail: id)
+        counters.count(.revoked, workspace: lease.info.workspace)
+        await close(channel: lease.channel, reason: "lease revoked", notify: true)
+        return true
+    }
+
     /// The configuration as gateways see it (what `serve` prints its URLs from).
     public func currentSnapshot() async -> ConfigSnapshot? {
         if snapshot == nil { await configurationChanged() }
@@ -246,13 +270,10 @@ public actor CredentialBroker {
             await vault.recordUsage(records)
             return nil
         case .revokeLease(let ref, let id):
-            guard let lease = leases.leases[id] else {
+            guard await revokeLease(id) else {
                 return .failure(
                     ref: ref, channel: nil, code: .notFound, message: "no lease \(id); see `sealgate leases list`")
             }
-            await vault.record("lease.revoke", workspace: lease.info.workspace, target: lease.info.server, detail: id)
-            counters.count(.revoked, workspace: lease.info.workspace)
-            await close(channel: lease.channel, reason: "lease revoked", notify: true)
             return .revoked(ref: ref, lease: id)
         case .request(let channel, _, _, _):
             return .failure(

@@ -1,3 +1,4 @@
+import BrokerProtocol
 import Foundation
 import Vault
 
@@ -27,7 +28,7 @@ struct WorkspacePage {
             history: history, tokens: try vault.workspaceTokens(workspace: slug))
     }
 
-    static func render(_ frame: PageFrame, _ model: Model, gateway: String?) -> HTML {
+    static func render(_ frame: PageFrame, _ model: Model, states: [ServerLiveState], gateway: String?) -> HTML {
         let slug = model.workspace.slug
         let base = "/w/\(slug)"
         let url: HTML = gateway.map { "<p>MCP URL: <code>\($0)/ws/\(slug)/mcp</code></p>" } ?? .empty
@@ -36,7 +37,7 @@ struct WorkspacePage {
             """
             <h1>\(model.workspace.name) <span class="muted">(\(slug))</span></h1>\(url)
             <p><a href="\(base)/analytics">Analytics</a> · <a href="/audit?workspace=\(slug)">Audit log</a></p>
-            \(servers(frame, model, base: base))\(secrets(frame, model, base: base))\(tokens(frame, model, base: base))
+            \(servers(frame, model, states: states, base: base))\(secrets(frame, model, base: base))\(tokens(frame, model, base: base))
             <h2>Delete this workspace</h2>
             <form method="post" action="\(base)/delete"><fieldset><legend>Delete \(slug)</legend>\(frame.csrfField)
             <p>This destroys its secrets, tokens and installations for good.</p>
@@ -46,9 +47,14 @@ struct WorkspacePage {
             """)
     }
 
-    private static func servers(_ frame: PageFrame, _ model: Model, base: String) -> HTML {
+    private static func servers(_ frame: PageFrame, _ model: Model, states: [ServerLiveState], base: String)
+        -> HTML
+    {
         let rows = model.installed.map { server -> HTML in
             let definition = server.definition
+            let live = states.first { $0.server == definition.slug }
+            let state = live?.state ?? .stopped
+            let detail = live.map { "\($0.instances) up, \($0.starts) starts, \($0.failures) failures" } ?? ""
             let transport = if case .stdio = definition.transport { "stdio" } else { "http" }
             let remove: HTML =
                 server.viaDefault
@@ -57,7 +63,12 @@ struct WorkspacePage {
                     "Remove", action: "\(base)/servers/remove",
                     confirm: "Remove \(definition.slug) from this workspace?",
                     hidden: ["server": definition.slug])
-            return "<tr><td>\(definition.slug)</td><td>\(transport)</td><td>\(remove)</td></tr>"
+            let stateClass = "state-" + state.rawValue.replacingOccurrences(of: " ", with: "-")
+            return """
+                <tr><td>\(definition.slug)</td><td>\(transport)</td>\
+                <td><span class="\(stateClass)">\(state.rawValue)</span> <span class="muted">\(detail)</span></td>\
+                <td>\(remove)</td></tr>
+                """
         }
         let installed = Set(model.installed.map(\.definition.slug))
         let choices = model.registry.filter { !installed.contains($0.slug) }.map { server -> HTML in
@@ -68,7 +79,8 @@ struct WorkspacePage {
             ? "<p>No server installed.</p>"
             : """
             <div class="scroll"><table><thead><tr><th scope="col">Server</th><th scope="col">Transport</th>
-            <th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>\(rows)</tbody></table></div>
+            <th scope="col">State</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
             """
         let install: HTML =
             choices.isEmpty

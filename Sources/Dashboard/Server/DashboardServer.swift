@@ -16,22 +16,26 @@ public struct DashboardServer: Sendable {
     let vault: DashboardVault
     let sessions: DashboardSessions
     let gateway: @Sendable () -> String?
+    let broker: any BrokerView
     let logger: Logger
 
     /// `gateway` gives the gateway's base URL once it listens (for the MCP URLs the pages show).
     public init(
-        host: String, port: Int, vault: DashboardVault, logger: Logger,
+        host: String, port: Int, vault: DashboardVault, broker: any BrokerView, logger: Logger,
         gateway: @escaping @Sendable () -> String? = { nil }
     ) {
-        self.init(host: host, port: port, vault: vault, sessions: DashboardSessions(), logger: logger, gateway: gateway)
+        self.init(
+            host: host, port: port, vault: vault, sessions: DashboardSessions(), broker: broker, logger: logger,
+            gateway: gateway)
     }
 
     init(
-        host: String, port: Int, vault: DashboardVault, sessions: DashboardSessions, logger: Logger,
-        gateway: @escaping @Sendable () -> String?
+        host: String, port: Int, vault: DashboardVault, sessions: DashboardSessions,
+        broker: any BrokerView = NoBroker(),
+        logger: Logger, gateway: @escaping @Sendable () -> String?
     ) {
-        (self.host, self.port, self.vault, self.sessions, self.logger, self.gateway) = (
-            host, port, vault, sessions, logger, gateway
+        (self.host, self.port, self.vault, self.sessions, self.broker, self.logger, self.gateway) = (
+            host, port, vault, sessions, broker, logger, gateway
         )
     }
 
@@ -42,7 +46,7 @@ public struct DashboardServer: Sendable {
         router.add(middleware: HostGuard(hosts: AllowedHosts(listenHost: host)))
         router.add(middleware: SessionGuard(sessions: sessions))
         SessionRoutes(vault: vault, sessions: sessions, secure: false).add(to: router)
-        PageRoutes(vault: vault, sessions: sessions, gateway: gateway).add(to: router)
+        PageRoutes(vault: vault, sessions: sessions, gateway: gateway, broker: broker).add(to: router)
         return router
     }
 

@@ -9,6 +9,7 @@ struct PageRoutes {
     let sessions: DashboardSessions
     /// The gateway's base URL, once it listens (for the MCP URLs the pages show).
     let gateway: @Sendable () -> String?
+    let broker: any BrokerView
 
     private var actions: Actions { Actions(vault: vault, sessions: sessions) }
 
@@ -25,6 +26,25 @@ struct PageRoutes {
         addWorkspaceParts(to: router)
         addRegistry(to: router)
         addRecords(to: router)
+        addLeases(to: router)
+    }
+
+    private func addLeases(to router: Router<DashboardContext>) {
+        router.get("/leases") { _, context in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            return Response.html(LeasesPage.render(await frame(context), leases: await broker.activeLeases(), now: now))
+        }
+        router.post("/leases/revoke") { request, context in
+            let form = try await Actions.form(request, context: context)
+            let id = form.text("lease") ?? ""
+            let revoked = await broker.revokeLease(id)
+            sessions.setFlash(
+                revoked
+                    ? .init(kind: .done, text: "Revoked \(id): its upstream session is closed")
+                    : .init(kind: .failed, text: "No lease \(id): it has expired or was revoked already"),
+                for: context.session?.id ?? "")
+            return Response.seeOther("/leases")
+        }
     }
 
     /// What happened: analytics and the audit log.
@@ -86,7 +106,8 @@ struct PageRoutes {
             let model = try await vault.run { vault throws(VaultError) in
                 try WorkspacePage.model(vault, slug: slug)
             }
-            return Response.html(WorkspacePage.render(await frame(context), model, gateway: gateway()))
+            let states = await broker.serverStates().filter { $0.workspace == slug }
+            return Response.html(WorkspacePage.render(await frame(context), model, states: states, gateway: gateway()))
         }
         router.post("/w/:slug/activate") { request, context in
             let slug = try context.parameters.require("slug")

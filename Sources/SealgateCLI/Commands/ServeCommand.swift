@@ -38,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
         let home = global.vaultHome
         let dashboardServer = runtime.dashboardVault.map { vault in
             DashboardServer(
-                host: dashboard.host, port: dashboard.port, vault: vault, logger: runtime.logger,
+                host: dashboard.host, port: dashboard.port, vault: vault, broker: runtime.broker,
+                logger: runtime.logger,
                 gateway: { gatewayBase.value })
         }
         let dashboardHost = dashboard.host
@@ -115,6 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n")
     }
 }
+
+/// The dashboard asks the broker of this process for live states and leases.
+extension CredentialBroker: BrokerView {}
 
 /// The gateway's base URL once it listens, for the dashboard's pages.
 private final class GatewayBase: Sendable {

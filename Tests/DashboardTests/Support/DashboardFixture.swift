@@ -1,3 +1,4 @@
+import BrokerProtocol
 import Foundation
 import GRDB
 import Logging
@@ -17,7 +18,7 @@ final class DashboardFixture: @unchecked Sendable {  // set up once, then only r
     let log: CapturedLog
     private let server: Task<Void, Never>
 
-    init(sessions: DashboardSessions = DashboardSessions()) async throws {
+    init(sessions: DashboardSessions = DashboardSessions(), broker: any BrokerView = FakeBroker()) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString)").path
         home = VaultHome(path: path)
         cli = try SecretVault.create(home: home, unlock: .keyFile, kdf: .moderate, actor: "cli:test")
@@ -33,7 +34,7 @@ final class DashboardFixture: @unchecked Sendable {  // set up once, then only r
         var logger = Logger(label: "dashboard-test") { _ in log }
         logger.logLevel = .trace
         let dashboard = DashboardServer(
-            host: "127.0.0.1", port: 0, vault: vault, sessions: sessions, logger: logger,
+            host: "127.0.0.1", port: 0, vault: vault, sessions: sessions, broker: broker, logger: logger,
             gateway: { "http://127.0.0.1:8787" })
         let (ports, listening) = AsyncStream<Int>.makeStream()
         server = Task {
@@ -140,4 +141,20 @@ final class CapturedLog: LogHandler, @unchecked Sendable {  // the lines are beh
     }
 
     var text: String { lines.withLock { $0.joined(separator: "\n") } }
+}
+
+/// A broker stand-in: the live states and leases a test sets.
+final class FakeBroker: BrokerView {
+    let states = Mutex<[ServerLiveState]>([])
+    let leases = Mutex<[LeaseInfo]>([])
+
+    func serverStates() async -> [ServerLiveState] { states.withLock { $0 } }
+    func activeLeases() async -> [LeaseInfo] { leases.withLock { $0 } }
+    func revokeLease(_ id: String) async -> Bool {
+        leases.withLock { all in
+            guard all.contains(where: { $0.id == id }) else { return false }
+            all.removeAll { $0.id == id }
+            return true
+        }
+    }
 }

@@ -1,0 +1,17 @@
+import BrokerProtocol
+
+/// What the dashboard asks of the broker running in the same process: each server's live state, and the leases.
+/// A protocol so that the module needs no part of the broker (`serve` passes its `CredentialBroker`).
+public protocol BrokerView: Sendable {
+    func serverStates() async -> [ServerLiveState]
+    func activeLeases() async -> [LeaseInfo]
+    /// False when no lease has that id.
+    func revokeLease(_ id: String) async -> Bool
+}
+
+/// No broker (a dashboard tested on its own): nothing runs, no lease.
+struct NoBroker: BrokerView {
+    func serverStates() async -> [ServerLiveState] { [] }
+    func activeLeases() async -> [LeaseInfo] { [] }
+    func revokeLease(_ id: String) async -> Bool { false }
+}
