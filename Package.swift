@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "Dashboard",
             dependencies: [
-                "Vault", "Analytics", "Policy", "BrokerProtocol", "HostTrust", "ClientSetup",
+                "Vault", "Analytics", "Policy", "BrokerProtocol", "HostTrust", "ClientSetup", "SocketTrust",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -152,7 +152,7 @@ let package = Package(
             name: "sealgate",
             dependencies: [
                 "Vault", "Broker", "BrokerProtocol", "BrokerClient", "MCPWire", "Gateway", "Analytics", "OAuth",
-                "Dashboard", "ClientSetup",
+                "Dashboard", "ClientSetup", "SocketTrust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -178,7 +178,8 @@ let package = Package(
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "Dashboard", "Vault", "Analytics", "BrokerProtocol", .product(name: "GRDB", package: "GRDB.swift"),
+                "Dashboard", "Vault", "Analytics", "BrokerProtocol", "SocketTrust",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),

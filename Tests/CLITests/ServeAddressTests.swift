@@ -54,6 +54,11 @@ struct ServeAddressTests {
         let name = try cli.fails(64, ["serve", "--listen", "localhost:8787"])
         #expect(name.contains("'localhost' is not an IP address") && name.contains("--listen 127.0.0.1:8787"))
         try cli.fails(64, ["serve", "--listen", "8787"])  // no host: ArgumentParser's own usage error
+        // The dashboard serves plain HTTP to its own user only: it refuses an address beyond loopback.
+        for address in ["0.0.0.0:8789", "192.0.2.1:8789", "[::]:0"] {
+            let dashboard = try cli.fails(64, ["serve", "--listen", "127.0.0.1:0", "--dashboard", address])
+            #expect(dashboard.contains("loopback only") && dashboard.contains("ssh -L"), "\(address): \(dashboard)")
+        }
     }
 
     @Test func serveBeforeInitSaysToRunInit() throws {

@@ -55,6 +55,8 @@ import Vault
         let revoked = try await browser.submit("/leases/revoke", [("lease", "lease_abc")])
         #expect(revoked.flash == "Revoked lease_abc: its upstream session is closed")
         #expect(broker.leases.withLock { $0.isEmpty })
+        let audited = try fixture.audit().last
+        #expect(audited?.event == "lease.revoke" && audited?.actor == "dashboard" && audited?.detail == "lease_abc")
         let again = try await browser.submit("/leases/revoke", [("lease", "lease_abc")])
         #expect(again.flash?.hasPrefix("No lease lease_abc") == true)
     }

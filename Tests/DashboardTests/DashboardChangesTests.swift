@@ -100,6 +100,7 @@ import Vault
             ("/registry/add", [("slug", "web"), ("transport", "http"), ("url", "ftp://x")], "http"),
             ("/registry/add", [("slug", "web"), ("transport", "stdio")], "the program of a stdio server is required"),
             ("/w/eng/servers/install", [("server", "nope")], "nope"),
+            ("/registry/add", [("slug", "web"), ("command", "p"), ("env", "API_KEY sk-pasted")], "has no '='"),
             ("/w/eng/tokens/create", [("name", "default")], "already"),
             ("/w/eng/tokens/create", [("name", "ci"), ("days", "0")], "1 to 3650"),
             ("/w/eng/delete", [("confirm", "en")], "type the slug"),
@@ -113,6 +114,10 @@ import Vault
             #expect(flash.localizedCaseInsensitiveContains(message), "\(path) \(form): \(flash)")
         }
         #expect(try fixture.cli.generation() == before)
+        // A line pasted without its '=' may be a credential: the message does not repeat it.
+        let pasted = try await browser.submit(
+            "/registry/add", [("slug", "web"), ("command", "p"), ("env", "API_KEY sk-pasted")])
+        #expect(!pasted.whole.contains("sk-pasted"))
         #expect(try fixture.cli.workspaces().map(\.slug) == ["eng"])
     }
 

@@ -125,7 +125,12 @@ import Vault
         #expect(try await browser.get("/").status == 200)  // seen: its idle time starts again
         elapsed.withLock { $0 += .seconds(59) }
         #expect(try await browser.get("/").status == 200)
-        elapsed.withLock { $0 += .seconds(61) }
+        // The page's own poll, every second, is not activity: a tab nobody looks at does not keep the session.
+        for _ in 0..<2 {
+            elapsed.withLock { $0 += .seconds(20) }
+            #expect(try await browser.get("/live/generation").status == 200)
+        }
+        elapsed.withLock { $0 += .seconds(25) }  // 65 s since the last page
         #expect(try await browser.get("/").status == 401)
 
         let second = try await fixture.signIn()

@@ -98,14 +98,14 @@ public actor CredentialBroker {
     /// The active leases, soonest to expire first (for the dashboard, in this process).
     public func activeLeases() -> [LeaseInfo] { leases.all }
 
-    /// Revokes a lease as `sealgate leases revoke` does: its channel closes and the gateway is told; false when no
-    /// lease has that id.
-    public func revokeLease(_ id: String) async -> Bool {
-        guard let lease = leases.leases[id] else { return false }
-        await vault.record("lease.revoke", workspace: lease.info.workspace, target: lease.info.server, detail: id)
+    /// Revokes a lease: its channel closes and the gateway is told; nil when no lease has that id. The caller
+    /// audits it, under its own name (`sealgate leases revoke` through the socket: the broker; the dashboard:
+    /// itself). Taken out of the table before anything is awaited, so two revocations of one lease make one.
+    public func revokeLease(_ id: String) async -> LeaseInfo? {
+        guard let lease = leases.remove(id) else { return nil }
         counters.count(.revoked, workspace: lease.info.workspace)
         await close(channel: lease.channel, reason: "lease revoked", notify: true)
-        return true
+        return lease.info
     }
 
     /// The configuration as gateways see it (what `serve` prints its URLs from).
@@ -270,10 +270,11 @@ public actor CredentialBroker {
             await vault.recordUsage(records)
             return nil
         case .revokeLease(let ref, let id):
-            guard await revokeLease(id) else {
+            guard let lease = await revokeLease(id) else {
                 return .failure(
                     ref: ref, channel: nil, code: .notFound, message: "no lease \(id); see `sealgate leases list`")
             }
+            await vault.record("lease.revoke", workspace: lease.workspace, target: lease.server, detail: id)
             return .revoked(ref: ref, lease: id)
         case .request(let channel, _, _, _):
             return .failure(

@@ -5,13 +5,13 @@ import BrokerProtocol
 public protocol BrokerView: Sendable {
     func serverStates() async -> [ServerLiveState]
     func activeLeases() async -> [LeaseInfo]
-    /// False when no lease has that id.
-    func revokeLease(_ id: String) async -> Bool
+    /// Revokes a lease (the caller audits it); nil when no lease has that id.
+    func revokeLease(_ id: String) async -> LeaseInfo?
 }
 
 /// No broker (a dashboard tested on its own): nothing runs, no lease.
 struct NoBroker: BrokerView {
     func serverStates() async -> [ServerLiveState] { [] }
     func activeLeases() async -> [LeaseInfo] { [] }
-    func revokeLease(_ id: String) async -> Bool { false }
+    func revokeLease(_ id: String) async -> LeaseInfo? { nil }
 }

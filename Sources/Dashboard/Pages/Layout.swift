@@ -38,7 +38,7 @@ struct PageFrame {
             </head><body><a class="skip" href="#main">Skip to the content</a>
             <header><span class="brand">Sealgate</span>
             <nav aria-label="Main"><a href="/">Workspaces</a><a href="/registry">Server registry</a>\
-            <a href="/leases">Leases</a><a href="/audit">Audit log</a></nav>
+            <a href="/clients">Clients</a><a href="/leases">Leases</a><a href="/audit">Audit log</a></nav>
             \(button("Sign out", action: "/logout"))</header>
             <main id="main" tabindex="-1">\(message)\(content)</main></body></html>
             """

@@ -13,6 +13,7 @@ struct WorkspacePage {
         let secrets: [SecretInfo]
         let history: [String: [SecretVersionInfo]]
         let tokens: [TokenInfo]
+        let featureSets: [FeatureSet]
     }
 
     static func model(_ vault: SecretVault, slug: String) throws(VaultError) -> Model {
@@ -25,7 +26,8 @@ struct WorkspacePage {
         }
         return Model(
             workspace: workspace, installed: installed, registry: try vault.servers(), secrets: secrets,
-            history: history, tokens: try vault.workspaceTokens(workspace: slug))
+            history: history, tokens: try vault.workspaceTokens(workspace: slug),
+            featureSets: try vault.featureSets(workspace: slug).1)
     }
 
     static func render(_ frame: PageFrame, _ model: Model, states: [ServerLiveState], gateway: String?) -> HTML {
@@ -38,6 +40,7 @@ struct WorkspacePage {
             <h1>\(model.workspace.name) <span class="muted">(\(slug))</span></h1>\(url)
             <p><a href="\(base)/analytics">Analytics</a> · <a href="/audit?workspace=\(slug)">Audit log</a></p>
             \(servers(frame, model, states: states, base: base))\(secrets(frame, model, base: base))\(tokens(frame, model, base: base))
+            \(AccessPage.featureSets(frame, sets: model.featureSets, base: base))
             <h2>Delete this workspace</h2>
             <form method="post" action="\(base)/delete"><fieldset><legend>Delete \(slug)</legend>\(frame.csrfField)
             <p>This destroys its secrets, tokens and installations for good.</p>

@@ -50,7 +50,9 @@ final class DashboardSessions: Sendable {
     }
 
     /// The live session the cookie names, marked as seen now; nil (and forgotten) when it is idle or too old.
-    func session(_ id: String, now: ContinuousClock.Instant? = nil) -> Session? {
+    /// `touch: false` for what a page's script asks on its own (the live-update poll): an open tab nobody looks
+    /// at must not keep its session alive.
+    func session(_ id: String, now: ContinuousClock.Instant? = nil, touch: Bool = true) -> Session? {
         let now = now ?? clock()
         return sessions.withLock { all in
             guard var session = all[id] else { return nil }
@@ -58,6 +60,7 @@ final class DashboardSessions: Sendable {
                 all[id] = nil
                 return nil
             }
+            guard touch else { return session }
             session.lastSeen = now
             all[id] = session
             return session

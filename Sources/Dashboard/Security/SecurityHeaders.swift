@@ -1,6 +1,7 @@
 import HTTPTypes
 import HostTrust
 import Hummingbird
+import SocketTrust
 import Vault
 
 /// Headers on every response, errors included: a Content-Security-Policy that runs only the dashboard's own script
@@ -64,6 +65,26 @@ struct HostGuard: RouterMiddleware {
             hosts.allows(value: authority)
         else {
             return .text("This dashboard answers only to this machine's own names.\n", status: .misdirectedRequest)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Only the user who runs the dashboard may use it. It listens on loopback, where every local user can connect, and
+/// a browser sends its cookies to every port of 127.0.0.1: a page another user serves on some port can collect the
+/// session cookie. So each request's connection is looked up in the kernel's socket table, and one whose socket
+/// belongs to another user (or cannot be found) is refused, cookie or not.
+struct OwnUserGuard: RouterMiddleware {
+    typealias Context = DashboardContext
+    let uid: UInt32
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let peer = context.peer, let local = context.local,
+            LoopbackOwners.uidOfPeer(peer: peer, local: local) == uid
+        else {
+            return .text("This dashboard serves only the user who runs it.\n", status: .forbidden)
         }
         return try await next(request, context)
     }

@@ -11,6 +11,8 @@ struct SessionGuard: RouterMiddleware {
     let sessions: DashboardSessions
 
     static let cookieName = "sealgate_dashboard"
+    /// Paths a page's script asks on its own: they do not count as activity.
+    static let untouched: Set<String> = ["/live/generation"]
     /// Paths served without a session.
     static let open: Set<String> = ["/login", Stylesheet.path]
 
@@ -18,7 +20,9 @@ struct SessionGuard: RouterMiddleware {
         -> Response
     {
         if Self.open.contains(request.uri.path) { return try await next(request, context) }
-        guard let id = request.cookies[Self.cookieName]?.value, let session = sessions.session(id) else {
+        guard let id = request.cookies[Self.cookieName]?.value,
+            let session = sessions.session(id, touch: !Self.untouched.contains(request.uri.path))
+        else {
             return request.method == .get
                 ? .html(PlainPage.signedOut, status: .unauthorized)
                 : .text("Sign in first: open a link from `sealgate dashboard link`.\n", status: .unauthorized)
@@ -31,7 +35,9 @@ struct SessionGuard: RouterMiddleware {
                 return .text("Cross-site requests are refused.\n", status: .forbidden)
             }
             let body = try await request.collectBody(upTo: context.maxUploadSize)
-            let presented = Form(body: Array(buffer: body))?.text("_csrf") ?? ""
+            var bytes = Array(buffer: body)
+            let presented = Form(body: bytes)?.text("_csrf") ?? ""
+            Form.wipe(&bytes)
             guard RandomToken.equal(presented, session.csrf) else {
                 return .text(
                     "The form was stale or forged (no valid CSRF token); reload the page.\n", status: .forbidden)

@@ -1,3 +1,4 @@
+import Glibc
 import HostTrust
 import Hummingbird
 import Logging
@@ -44,6 +45,7 @@ public struct DashboardServer: Sendable {
         let router = Router(context: DashboardContext.self)
         router.add(middleware: SecurityHeaders())
         router.add(middleware: HostGuard(hosts: AllowedHosts(listenHost: host)))
+        router.add(middleware: OwnUserGuard(uid: getuid()))
         router.add(middleware: SessionGuard(sessions: sessions))
         SessionRoutes(vault: vault, sessions: sessions, secure: false).add(to: router)
         PageRoutes(vault: vault, sessions: sessions, gateway: gateway, broker: broker).add(to: router)
@@ -63,9 +65,16 @@ public struct DashboardServer: Sendable {
         try await application(onListening: onListening).run()
     }
 
-    /// The address a browser opens: a listener on every address is reached through loopback.
+    /// The address a browser opens.
     public static func baseURL(host: String, port: Int) -> String {
-        let name = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
-        return "http://\(name):\(port)"
+        "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
+    /// Whether the dashboard may listen on `host`: loopback only (127.0.0.0/8, ::1). It serves plain HTTP and
+    /// admits its own user's connections only, which only this machine's sockets can show.
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        guard let bytes = AllowedHosts.address(bare) else { return false }
+        return (bytes.count == 4 && bytes[0] == 127) || bytes == Array(repeating: 0, count: 15) + [1]
     }
 }

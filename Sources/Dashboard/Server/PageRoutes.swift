@@ -27,6 +27,52 @@ struct PageRoutes {
         addRegistry(to: router)
         addRecords(to: router)
         addLeases(to: router)
+        addClients(to: router)
+    }
+
+    private func addClients(to router: Router<DashboardContext>) {
+        router.get("/clients") { _, context in
+            let (clients, workspaces) = try await vault.run { vault throws(VaultError) in
+                (try vault.clients(), try vault.workspaces().map(\.slug))
+            }
+            return Response.html(AccessPage.clients(await frame(context), clients: clients, workspaces: workspaces))
+        }
+        router.post("/clients/create") { request, context in
+            let form = try await Actions.form(request, context: context)
+            let name = form.text("name") ?? ""
+            let created = await vault.issue { vault throws(VaultError) in
+                (nil, try vault.createClient(name: name, ttl: nil))
+            }
+            return await issued(created, context: context, failedBack: "/clients")
+        }
+        router.post("/clients/grant") { request, context in
+            try await actions.perform(request, context, back: "/clients") { form, vault throws(DashboardFailure) in
+                let name = try form.required("name", what: "a client")
+                let workspace = try form.required("workspace", what: "a workspace")
+                let sets = AccessPage.globs(form.text("featureSets"))
+                try vault.attempt { vault throws(VaultError) in
+                    try vault.grant(client: name, workspace: workspace, featureSets: sets)
+                }
+                return "Granted \(workspace) to \(name)"
+            }
+        }
+        router.post("/clients/ungrant") { request, context in
+            try await actions.perform(request, context, back: "/clients") { form, vault throws(DashboardFailure) in
+                let name = try form.required("name", what: "a client")
+                let workspace = try form.required("workspace", what: "a workspace")
+                try vault.attempt { vault throws(VaultError) in
+                    try vault.revokeGrant(client: name, workspace: workspace)
+                }
+                return "\(name) no longer reaches \(workspace)"
+            }
+        }
+        router.post("/clients/revoke") { request, context in
+            try await actions.perform(request, context, back: "/clients") { form, vault throws(DashboardFailure) in
+                let name = try form.required("name", what: "a client")
+                try vault.attempt { vault throws(VaultError) in try vault.revokeClient(name: name) }
+                return "Revoked \(name): it is refused"
+            }
+        }
     }
 
     private func addLeases(to router: Router<DashboardContext>) {
@@ -38,8 +84,15 @@ struct PageRoutes {
             let form = try await Actions.form(request, context: context)
             let id = form.text("lease") ?? ""
             let revoked = await broker.revokeLease(id)
+            if let lease = revoked {
+                // Audited here, so that the entry names the dashboard, not the broker. `try?`: the lease is revoked
+                // either way, and the broker's own lease entries are the same best effort.
+                try? await vault.run { vault throws(VaultError) in
+                    try vault.recordEvent("lease.revoke", workspace: lease.workspace, target: lease.server, detail: id)
+                }
+            }
             sessions.setFlash(
-                revoked
+                revoked != nil
                     ? .init(kind: .done, text: "Revoked \(id): its upstream session is closed")
                     : .init(kind: .failed, text: "No lease \(id): it has expired or was revoked already"),
                 for: context.session?.id ?? "")
@@ -183,6 +236,21 @@ struct PageRoutes {
             }
             return "Destroyed every version of \(name) of \(server)"
         }
+        change("featuresets/create", section: "featuresets") { slug, form, vault throws(DashboardFailure) in
+            let name = try form.required("name", what: "a name")
+            let allow = AccessPage.globs(form.text("allow"))
+            guard !allow.isEmpty else {
+                throw DashboardFailure.invalid("a FeatureSet allows at least one glob, e.g. github__get_*")
+            }
+            let set = FeatureSet(name: name, allow: allow, deny: AccessPage.globs(form.text("deny")))
+            try vault.attempt { vault throws(VaultError) in try vault.createFeatureSet(set, workspace: slug) }
+            return "Created the FeatureSet \(name)"
+        }
+        change("featuresets/delete", section: "featuresets") { slug, form, vault throws(DashboardFailure) in
+            let name = try form.required("name", what: "a name")
+            try vault.attempt { vault throws(VaultError) in try vault.deleteFeatureSet(name: name, workspace: slug) }
+            return "Deleted the FeatureSet \(name)"
+        }
         change("tokens/revoke", section: "tokens") { slug, form, vault throws(DashboardFailure) in
             let name = try form.required("name", what: "a token name")
             try vault.attempt { vault throws(VaultError) in try vault.revokeWorkspaceToken(workspace: slug, name: name)
@@ -246,7 +314,7 @@ struct PageRoutes {
         case .success(let issued):
             return .html(
                 TokenPage.render(
-                    await frame(context), workspace: issued.workspace, name: issued.name, token: issued.token,
+                    await frame(context), owner: issued.workspace, name: issued.name, token: issued.token,
                     gateway: gateway()))
         case .failure(let failure):
             sessions.setFlash(.init(kind: .failed, text: failure.message), for: context.session?.id ?? "")
@@ -257,14 +325,15 @@ struct PageRoutes {
 
 /// A token issued just now, as the one page that shows it needs it.
 struct IssuedWorkspaceToken: Sendable {
-    let workspace: String
+    /// Nil for a client's token.
+    let workspace: String?
     let name: String
     let token: String
 }
 
 extension DashboardVault {
     /// Issues a token; its text leaves guarded memory only to be put on the page that shows it once.
-    func issue(_ body: sending (SecretVault) throws(VaultError) -> (String, IssuedToken)) -> Result<
+    func issue(_ body: sending (SecretVault) throws(VaultError) -> (String?, IssuedToken)) -> Result<
         IssuedWorkspaceToken, DashboardFailure
     > {
         do {

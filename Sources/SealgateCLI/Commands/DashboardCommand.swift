@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dashboard
 import Foundation
+import SocketTrust
 import Vault
 
 /// `sealgate dashboard link`: a fresh one-time link to the dashboard of the `serve` running on this vault.
@@ -48,28 +49,14 @@ enum DashboardAddress {
         unlink(path(home: home))
     }
 
-    /// The base URL, if the file is there and something listens at it.
+    /// The base URL, if the file is there and a socket of this user listens at it: after a `serve` killed
+    /// outright the file stays, and another user's program on that port must not be sent a link.
     static func read(home: VaultHome) -> String? {
         guard let text = try? String(contentsOfFile: path(home: home), encoding: .utf8) else { return nil }
         let base = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard base.hasPrefix("http://"), let url = URL(string: base), let host = url.host, let port = url.port,
-            isListening(host: host, port: port)
+            LoopbackOwners.uidOfListener(address: host, port: port) == getuid()
         else { return nil }
         return base
     }
-}
-
-/// Whether a TCP connection to `host:port` (an IP literal) is accepted.
-private func isListening(host: String, port: Int) -> Bool {
-    let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-    var hints = addrinfo()
-    hints.ai_flags = AI_NUMERICHOST
-    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-    var found: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(bare, String(port), &hints, &found) == 0, let address = found else { return false }
-    defer { freeaddrinfo(found) }
-    let socket = Glibc.socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-    guard socket >= 0 else { return false }
-    defer { close(socket) }
-    return connect(socket, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0
 }

@@ -24,7 +24,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ListenCheck.verify(listen)
-        if !noDashboard { try await ListenCheck.verify(dashboard, option: "--dashboard") }
+        if !noDashboard {
+            guard DashboardServer.isLoopback(dashboard.host) else {
+                throw ValidationError(
+                    "--dashboard \(dashboard): the dashboard listens on loopback only (127.0.0.1 or ::1): it serves "
+                        + "plain HTTP and admits only your own user's connections. From another machine, tunnel to it: "
+                        + "ssh -L \(dashboard.port):127.0.0.1:\(dashboard.port) THIS-HOST")
+            }
+            try await ListenCheck.verify(dashboard, option: "--dashboard")
+        }
         let runtime = try BrokerRuntime(global: global, options: options, dashboard: !noDashboard)
         if let limit = maxSessionsPerToken, limit < 1 {
             throw ValidationError("--max-sessions-per-token must be at least 1")

@@ -22,7 +22,8 @@ public struct ServerDefinition: Sendable, Equatable {
         /// From `Name: value`, as a user writes it.
         public init(line: String) throws(VaultError) {
             guard let colon = line.firstIndex(of: ":") else {
-                throw VaultError(.invalidInput, "header '\(line.prefix(80))' has no ':'", remedy: "write 'Name: value'")
+                // The line is not repeated: pasted without its ':', it may be a credential.
+                throw VaultError(.invalidInput, "a header has no ':'", remedy: "write each header as 'Name: value'")
             }
             self.init(
                 name: line[..<colon].trimmingCharacters(in: .whitespaces),
@@ -42,8 +43,8 @@ public struct ServerDefinition: Sendable, Equatable {
         /// From `K=V`, as a user writes it.
         public init(line: String) throws(VaultError) {
             guard let eq = line.firstIndex(of: "=") else {
-                throw VaultError(
-                    .invalidInput, "environment entry '\(line.prefix(80))' has no '='", remedy: "write K=V")
+                // The line is not repeated: pasted without its '=', it may be a credential.
+                throw VaultError(.invalidInput, "an environment entry has no '='", remedy: "write each entry as K=V")
             }
             self.init(name: String(line[..<eq]), value: String(line[line.index(after: eq)...]))
         }

@@ -150,11 +150,11 @@ final class FakeBroker: BrokerView {
 
     func serverStates() async -> [ServerLiveState] { states.withLock { $0 } }
     func activeLeases() async -> [LeaseInfo] { leases.withLock { $0 } }
-    func revokeLease(_ id: String) async -> Bool {
+    func revokeLease(_ id: String) async -> LeaseInfo? {
         leases.withLock { all in
-            guard all.contains(where: { $0.id == id }) else { return false }
+            guard let lease = all.first(where: { $0.id == id }) else { return nil }
             all.removeAll { $0.id == id }
-            return true
+            return lease
         }
     }
 }
