@@ -6,12 +6,15 @@ import Glibc
 /// its own user's.
 public enum LoopbackOwners {
     /// The user of the process that connected from `peer` to `local` (both `address`, `port`); nil when no such
-    /// connection is listed (not on this machine, or already gone).
+    /// connection is listed (not on this machine, or already gone). Only an established connection counts: a
+    /// connection in TIME_WAIT is listed under uid 0, which must never pass for root's.
     public static func uidOfPeer(peer: (address: String, port: Int), local: (address: String, port: Int)) -> UInt32? {
         guard let peerEnd = encoded(peer.address, peer.port), let localEnd = encoded(local.address, local.port) else {
             return nil
         }
-        return entries(v6: peerEnd.v6).first { $0.local == peerEnd.text && $0.remote == localEnd.text }?.uid
+        return entries(v6: peerEnd.v6).first {
+            $0.local == peerEnd.text && $0.remote == localEnd.text && $0.state == "01"  // 01: ESTABLISHED
+        }?.uid
     }
 
     /// The user whose socket listens on `address`, `port`; nil when none does.

@@ -52,5 +52,7 @@ import Vault
         #expect(throws: VaultError.self) { try fixture.cli.authenticate(token: SecretValue(unsafeFromString: token)) }
         let duplicate = try await browser.post("/clients/create", [("name", "Bad Name")])
         #expect(duplicate.status == 303)
+        let events = try fixture.audit().filter { $0.event.hasPrefix("client.") || $0.event.hasPrefix("grant.") }
+        #expect(events.count >= 4 && events.allSatisfy { $0.actor == "dashboard" }, "\(events.map(\.event))")
     }
 }

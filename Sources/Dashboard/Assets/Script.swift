@@ -1,7 +1,8 @@
 /// The dashboard's one script, served from the binary at `/assets/app.js` (the Content-Security-Policy allows no
 /// other, and no inline script): copy buttons, and live updates. Every second it asks for the vault's change
 /// counter; when it moved (a change from the CLI, another tab, another node), it fetches the page again and swaps
-/// the main content, unless the user is typing in a form, which a swap would lose.
+/// the main content, unless the user is typing in a form, which a swap would lose. Its requests say so
+/// (`X-Sealgate-Live`), and do not count as the user's activity.
 enum Script {
     static let path = "/assets/app.js"
 
@@ -36,7 +37,7 @@ enum Script {
           var meta = document.querySelector('meta[name="sealgate-generation"]');
           var generation = meta ? meta.getAttribute("content") : null;
           function swap() {
-            fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+            fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Sealgate-Live": "1" } })
               .then(function (response) { return response.ok ? response.text() : null; })
               .then(function (text) {
                 if (text === null) { return; }
@@ -51,7 +52,7 @@ enum Script {
               });
           }
           function poll() {
-            fetch("/live/generation", { credentials: "same-origin" })
+            fetch("/live/generation", { credentials: "same-origin", headers: { "X-Sealgate-Live": "1" } })
               .then(function (response) { return response.ok ? response.json() : null; })
               .then(function (body) {
                 if (body && generation !== null && String(body.generation) !== generation && !editing()) { swap(); }

@@ -58,10 +58,10 @@ enum AccessPage {
                 <tr><td>\(client.name)</td><td><ul>\(grants)</ul>
                 <form method="post" action="/clients/grant" class="inline">\(frame.csrfField)\
                 <input type="hidden" name="name" value="\(client.name)">\
-                <label for="grant-\(client.name)">Grant a workspace</label>\
-                <select id="grant-\(client.name)" name="workspace">\(options)</select>\
-                <label for="grant-sets-\(client.name)">FeatureSets (empty: all)</label>\
-                <input type="text" id="grant-sets-\(client.name)" name="featureSets">\
+                <label for="grant:\(client.name)">Grant a workspace</label>\
+                <select id="grant:\(client.name)" name="workspace">\(options)</select>\
+                <label for="sets:\(client.name)">FeatureSets (empty: all)</label>\
+                <input type="text" id="sets:\(client.name)" name="featureSets">\
                 <button type="submit" class="secondary">Grant</button></form></td>
                 <td>\(frame.button(
                     "Revoke", action: "/clients/revoke", style: "danger",

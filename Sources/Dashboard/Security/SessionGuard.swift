@@ -5,14 +5,20 @@ import Hummingbird
 /// Lets a request through only with a live session, except the few paths open to anyone (the one-time link, the
 /// stylesheet). A request that changes something must also come from a page of this dashboard: its form carries
 /// the session's CSRF token, and a browser that says where it comes from (`Origin`, `Sec-Fetch-Site`) must say
-/// here. The session cookie is `SameSite=Strict` besides, so another site's page cannot even send it.
+/// here. The session cookie is `SameSite=Strict` besides, so another site's page cannot even send it (another port
+/// of 127.0.0.1 is the same site, though: `OwnUserGuard` is what stops a local user's page there).
 struct SessionGuard: RouterMiddleware {
     typealias Context = DashboardContext
     let sessions: DashboardSessions
 
     static let cookieName = "sealgate_dashboard"
-    /// Paths a page's script asks on its own: they do not count as activity.
-    static let untouched: Set<String> = ["/live/generation"]
+    /// What a page's script asks on its own (its poll, and the page again after a change): not the user's activity,
+    /// so an open tab nobody looks at does not keep its session. The header is the script's; the poll's path is
+    /// counted out whatever the headers say.
+    static func isLiveUpdate(_ request: Request) -> Bool {
+        request.uri.path == "/live/generation" || request.headers[liveHeader] == "1"
+    }
+    static let liveHeader = HTTPField.Name("X-Sealgate-Live")!
     /// Paths served without a session.
     static let open: Set<String> = ["/login", Stylesheet.path]
 
@@ -21,7 +27,7 @@ struct SessionGuard: RouterMiddleware {
     {
         if Self.open.contains(request.uri.path) { return try await next(request, context) }
         guard let id = request.cookies[Self.cookieName]?.value,
-            let session = sessions.session(id, touch: !Self.untouched.contains(request.uri.path))
+            let session = sessions.session(id, touch: !Self.isLiveUpdate(request))
         else {
             return request.method == .get
                 ? .html(PlainPage.signedOut, status: .unauthorized)

@@ -5,7 +5,8 @@ import NIOCore
 struct DashboardContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var session: DashboardSessions.Session?
-    /// The connection's two ends (address, port), for `OwnUserGuard`.
+    /// The connection and its two ends (address, port), for `OwnUserGuard`.
+    let channel: (any Channel)?
     let peer: (address: String, port: Int)?
     let local: (address: String, port: Int)?
 
@@ -18,6 +19,7 @@ struct DashboardContext: RequestContext {
             guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
             return (ip, port)
         }
+        channel = source.channel
         peer = end(source.channel.remoteAddress)
         local = end(source.channel.localAddress)
     }

@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "--dashboard \(dashboard): the dashboard listens on loopback only (127.0.0.1 or ::1): it serves "
                         + "plain HTTP and admits only your own user's connections. From another machine, tunnel to it: "
-                        + "ssh -L \(dashboard.port):127.0.0.1:\(dashboard.port) THIS-HOST")
+                        + "ssh -L \(dashboard.port):127.0.0.1:\(dashboard.port) THIS-HOST (from a machine no one else "
+                        + "uses: the tunnel's end admits every user there)")
             }
             try await ListenCheck.verify(dashboard, option: "--dashboard")
         }
