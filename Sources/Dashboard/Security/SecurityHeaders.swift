@@ -1,6 +1,7 @@
 import HTTPTypes
 import HostTrust
 import Hummingbird
+import Logging
 import SocketTrust
 import Synchronization
 import Vault
@@ -11,6 +12,7 @@ import Vault
 /// here, so that it carries these headers too and says nothing about the inside.
 struct SecurityHeaders: RouterMiddleware {
     typealias Context = DashboardContext
+    let logger: Logger
 
     static let contentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -38,7 +40,7 @@ struct SecurityHeaders: RouterMiddleware {
             let text = error.status == .notFound ? "Nothing here." : "The request could not be served."
             response = .html(PlainPage.render(title: error.status.reasonPhrase, "<p>\(text)</p>"), status: error.status)
         } catch {
-            context.logger.error("a dashboard request failed", metadata: ["error": "\(type(of: error))"])
+            logger.error("a dashboard request failed", metadata: ["error": "\(type(of: error))"])
             response = .html(
                 PlainPage.render(title: "Error", "<p>The request could not be served.</p>"),
                 status: .internalServerError)

@@ -43,7 +43,7 @@ public struct DashboardServer: Sendable {
     /// The routes and their guards, outermost first.
     func router() -> Router<DashboardContext> {
         let router = Router(context: DashboardContext.self)
-        router.add(middleware: SecurityHeaders())
+        router.add(middleware: SecurityHeaders(logger: logger))
         router.add(middleware: HostGuard(hosts: AllowedHosts(listenHost: host)))
         router.add(middleware: OwnUserGuard(uid: getuid()))
         router.add(middleware: SessionGuard(sessions: sessions))
@@ -57,7 +57,16 @@ public struct DashboardServer: Sendable {
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: Self.frameworkLogger(logger))
+    }
+
+    /// Hummingbird's own logger: critical messages only. It reports the cancellation that stops `serve` as an
+    /// error ("Waiting on child channel: CancellationError"), on every Ctrl-C; what a request did wrong, the
+    /// dashboard logs itself (`SecurityHeaders`).
+    static func frameworkLogger(_ logger: Logger) -> Logger {
+        var quiet = logger
+        quiet.logLevel = .critical
+        return quiet
     }
 
     /// Serves until cancelled; `onListening` is told the bound port.
