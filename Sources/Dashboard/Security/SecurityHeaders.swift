@@ -5,7 +5,9 @@ import Vault
 
 /// Headers on every response, errors included: a Content-Security-Policy that runs only the dashboard's own script
 /// and style (no inline script, no framing, forms posting only here), no caching of pages that show tokens, no
-/// `Referer` (a one-time link must not travel on), no MIME sniffing. An error thrown below becomes a plain page
+/// `Referer` to another site, no MIME sniffing. `same-origin`, not `no-referrer`: under `no-referrer` a browser
+/// sends `Origin: null` with a form's POST, which `SessionGuard` must refuse (found by driving Chromium). A
+/// one-time link never travels on: `/login` answers with a redirect, and a page never holds one. An error thrown below becomes a plain page
 /// here, so that it carries these headers too and says nothing about the inside.
 struct SecurityHeaders: RouterMiddleware {
     typealias Context = DashboardContext
@@ -17,7 +19,7 @@ struct SecurityHeaders: RouterMiddleware {
 
     /// Headers HTTPTypes has no name for.
     static let named: [(HTTPField.Name, String)] = [
-        ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"), ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin"),
     ].map { (HTTPField.Name($0.0)!, $0.1) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
