@@ -71,7 +71,8 @@ struct RunAndLeasesTests {
         ).path
         try cli.ok(["server", "add", "up", "--command", upstream])
         try cli.ok(["mcp", "install", "up", "--workspace", "eng"])
-        let broker = try cli.start(["broker"])
+        // A loaded machine can take more than the default 10 s to start the upstream (ServeHarness does the same).
+        let broker = try cli.start(["broker", "--handshake-timeout", "30s"])
         defer { _ = try? broker.stop() }
         let socket = cli.home + "/broker.sock"
         let deadline = Date().addingTimeInterval(20)
@@ -83,10 +84,13 @@ struct RunAndLeasesTests {
         let gateway = try #require(client)
         _ = try gateway.handshake(client: "test")
         try gateway.send(.open(ref: "o", workspace: "eng", server: "up", session: "cli-test"))
-        let lease = try gateway.receive(timeout: 20) { message -> LeaseInfo? in
-            if case .opened("o", _, let lease, _) = message { return lease }
+        // The broker's refusal, if it refuses, is the failure to report (not a wait for an `opened` that never comes).
+        let opened = try gateway.receive(timeout: 40) { message -> Result<LeaseInfo, OpenRefused>? in
+            if case .opened("o", _, let lease, _) = message { return .success(lease) }
+            if case .failure("o", _, _, let text) = message { return .failure(OpenRefused(message: text)) }
             return nil
         }
+        let lease = try opened.get()
         let listed = try cli.ok(["leases", "list"])
         #expect(listed.contains(lease.id) && listed.contains("cli-test"))
         let json = try cli.json(["leases", "list", "--json"]) as? [[String: Any]]
@@ -105,4 +109,10 @@ struct RunAndLeasesTests {
         let cli = try vault()
         #expect(try cli.fails(1, ["leases", "list"]).contains("sealgate broker"))
     }
+}
+
+/// The broker refused to open the upstream: what it said.
+private struct OpenRefused: Error, CustomStringConvertible {
+    let message: String
+    var description: String { "the broker refused to open the upstream: \(message)" }
 }
